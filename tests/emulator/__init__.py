@@ -1,0 +1,5 @@
+"""A local Jira emulator: a real HTTP server that behaves like Jira Cloud as documented."""
+
+from .server import JiraEmulator, LoggedRequest
+
+__all__ = ["JiraEmulator", "LoggedRequest"]

@@ -1,0 +1,45 @@
+"""Run the emulator: ``python -m tests.emulator --port 0``.
+
+Prints the base URL on the first line, then the credentials it accepts, and
+serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .server import JiraEmulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--issues", type=int, default=200)
+    parser.add_argument("--projects", type=int, default=5)
+    parser.add_argument("--users", type=int, default=230)
+    parser.add_argument("--profile-zone", default="Australia/Sydney", help="the API user's profile time zone")
+    parser.add_argument("--site-zone", default="America/Los_Angeles", help="zone timestamps are rendered in")
+    args = parser.parse_args(argv)
+    emulator = JiraEmulator(
+        args.host, args.port, seed=args.seed, issues=args.issues, projects=args.projects,
+        users=args.users, profile_zone=args.profile_zone, site_zone=args.site_zone,
+    ).start()
+    print(emulator.base_url, flush=True)
+    print(f"email={emulator.site.account.email} api_token={emulator.site.account.api_token}", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

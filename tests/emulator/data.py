@@ -1,0 +1,551 @@
+"""The emulated Jira Cloud site: a deterministic data model built from a seed.
+
+Everything the routes serve comes from a `Site`.  Instants are kept as aware UTC
+datetimes and only rendered at response time, the way Jira does: in the site's
+default user time zone with a colon-less offset (``2022-12-08T02:22:18.889-0800``).
+Shapes follow ``shared/fixtures/jira-cloud-captured/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+
+# The newest instant the generator produces; fixed so data never depends on "now".
+DATA_END = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+DATA_SPAN = timedelta(days=700)  # crosses several DST changes in both zones
+
+
+def render_timestamp(instant: datetime, zone: ZoneInfo) -> str:
+    """Jira's wire format: milliseconds and an offset without a colon."""
+    local = instant.astimezone(zone)
+    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
+
+
+def adf(*paragraphs: str) -> dict[str, Any]:
+    """An Atlassian Document Format document with one paragraph per string."""
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": text}]} for text in paragraphs
+        ],
+    }
+
+
+@dataclass
+class User:
+    account_id: str
+    display_name: str
+    email: str | None
+    account_type: str = "atlassian"
+    active: bool = True
+    time_zone: str | None = "America/Los_Angeles"
+    locale: str = "en_US"
+
+
+@dataclass
+class Account:
+    """Credentials accepted by the site, and the profile behind them."""
+
+    email: str
+    api_token: str
+    user: User
+
+
+@dataclass
+class Project:
+    id: str
+    key: str
+    name: str
+    lead: User
+
+
+@dataclass
+class Comment:
+    id: str
+    author: User
+    body: dict[str, Any]
+    created: datetime
+    updated: datetime
+
+
+@dataclass
+class Worklog:
+    id: str
+    author: User
+    comment: dict[str, Any]
+    started: datetime
+    created: datetime
+    updated: datetime
+    seconds: int
+
+
+@dataclass
+class Issue:
+    id: str
+    key: str
+    project: Project
+    created: datetime
+    updated: datetime
+    # Fields whose values need no rendering (everything but instants and children).
+    static_fields: dict[str, Any]
+    resolved: datetime | None = None
+    comments: list[Comment] = field(default_factory=list)
+    worklogs: list[Worklog] = field(default_factory=list)
+
+
+STATUSES = {
+    "todo": ("10000", "To Do", 2, "new", "blue-gray"),
+    "progress": ("3", "In Progress", 4, "indeterminate", "yellow"),
+    "done": ("10001", "Done", 3, "done", "green"),
+}
+PRIORITIES = [("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")]
+ISSUE_TYPES = [
+    ("10000", "Epic", 1, "A big user story that needs to be broken down."),
+    ("10001", "Story", 0, "A user story."),
+    ("10002", "Task", 0, "A small, distinct piece of work."),
+    ("10004", "Bug", 0, "A problem or error."),
+]
+RESOLUTIONS = [
+    ("10000", "Done", "Work has been completed on this issue.", True),
+    ("10001", "Won't Do", "This issue won't be actioned.", False),
+    ("10002", "Duplicate", "The problem is a duplicate of an existing issue.", False),
+    ("10003", "Cannot Reproduce", "All attempts at reproducing this issue failed.", False),
+    ("10004", "Declined", "This issue was not approved.", False),
+]
+SUMMARIES = [
+    "Fix login redirect loop",
+    "Überprüfung der Zugänge für Q3",
+    "修复同步任务中的时区错误",
+    "Ошибка синхронизации отчётов",
+    "Rollout 🚀 of the new billing page",
+    "naïve café façade — résumé parsing",
+    'He said "ship it" \\ then left',
+    "Add <script> escaping to comments",
+    "Dashboard widget shows NaN%",
+    "Migrate cron jobs to the scheduler",
+]
+PROJECT_NAMES = ["Engineering", "Operations", "Data Platform", "Web", "Mobile", "Security", "Finance"]
+PROJECT_KEYS = ["ENG", "OPS", "DATA", "WEB", "MOB", "SEC", "FIN"]
+FIRST = ["Ada", "Grace", "Linus", "Zoë", "Émile", "Søren", "Mia", "Kenji", "Priya", "Ngozi", "Luis", "Anaïs"]
+LAST = ["Lovelace", "Hopper", "Ng", "Müller", "Brontë", "Okafor", "Tanaka", "Łukasz", "García", "Østergaard"]
+
+# (id, name, schema) of the custom fields every generated issue carries.
+CUSTOM_FIELDS = [
+    ("customfield_10003", "Approvers", {"type": "array", "items": "user", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multiuserpicker", "customId": 10003}),
+    ("customfield_10009", "Target start", {"type": "datetime", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datetime", "customId": 10009}),
+    ("customfield_10011", "Epic Name", {"type": "string", "custom": "com.pyxis.greenhopper.jira:gh-epic-label", "customId": 10011}),
+    ("customfield_10012", "Severity", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select", "customId": 10012}),
+    ("customfield_10016", "Story point estimate", {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016}),
+    ("customfield_10018", "Parent Link", {"type": "any", "custom": "com.atlassian.jpo:jpo-custom-field-parent", "customId": 10018}),
+    ("customfield_10019", "Rank", {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-lexo-rank", "customId": 10019}),
+    ("customfield_10040", "Platforms", {"type": "array", "items": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multiselect", "customId": 10040}),
+    ("customfield_10050", "Due window", {"type": "date", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datepicker", "customId": 10050}),
+    ("customfield_10060", "Teams", {"type": "array", "items": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:labels", "customId": 10060}),
+    ("customfield_10070", "Region", {"type": "option-with-child", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect", "customId": 10070}),
+    ("customfield_10080", "Design doc", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:url", "customId": 10080}),
+    ("customfield_10090", "Acceptance criteria", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textarea", "customId": 10090}),
+]
+SYSTEM_FIELDS = [
+    ("summary", "Summary", {"type": "string", "system": "summary"}),
+    ("description", "Description", {"type": "string", "system": "description"}),
+    ("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}),
+    ("project", "Project", {"type": "project", "system": "project"}),
+    ("status", "Status", {"type": "status", "system": "status"}),
+    ("priority", "Priority", {"type": "priority", "system": "priority"}),
+    ("resolution", "Resolution", {"type": "resolution", "system": "resolution"}),
+    ("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"}),
+    ("assignee", "Assignee", {"type": "user", "system": "assignee"}),
+    ("reporter", "Reporter", {"type": "user", "system": "reporter"}),
+    ("creator", "Creator", {"type": "user", "system": "creator"}),
+    ("created", "Created", {"type": "datetime", "system": "created"}),
+    ("updated", "Updated", {"type": "datetime", "system": "updated"}),
+    ("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}),
+    ("duedate", "Due date", {"type": "date", "system": "duedate"}),
+    ("comment", "Comment", {"type": "comments-page", "system": "comment"}),
+    ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}),
+]
+
+
+class Site:
+    """One Jira Cloud site: its users, projects, issues and the credentials it accepts."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        seed: int = 42,
+        issues: int = 200,
+        projects: int = 5,
+        users: int = 230,
+        site_zone: str = "America/Los_Angeles",
+        profile_zone: str = "Australia/Sydney",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.site_zone = ZoneInfo(site_zone)
+        self.rng = random.Random(seed)
+        self.cloud_id = str(_uuid(self.rng))
+        self.users = self._make_users(users)
+        self.account = Account(
+            email="ada@example.com",
+            api_token="emulator-api-token-" + hashlib.sha1(str(seed).encode()).hexdigest()[:16],
+            user=User(
+                account_id=_hex_id(self.rng),
+                display_name="Ada Lovelace (sync bot)",
+                email="ada@example.com",
+                time_zone=profile_zone,
+            ),
+        )
+        self.users.insert(0, self.account.user)
+        self.projects = self._make_projects(projects)
+        self.issues: list[Issue] = []
+        self._next_comment_id = 10000
+        self._next_worklog_id = 10000
+        for index in range(issues):
+            self.issues.append(self._make_issue(index))
+        self.issues_by_id = {issue.id: issue for issue in self.issues}
+
+    # ---- generation -------------------------------------------------------------
+
+    def _make_users(self, count: int) -> list[User]:
+        users = []
+        for index in range(count):
+            name = f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
+            if index % 25 == 24:  # Automation-style app accounts: no e-mail, no zone
+                users.append(User(f"557058:{_uuid(self.rng)}", f"Automation {index}", None, "app", True, None))
+                continue
+            email = None if index % 7 == 3 else f"user{index}@example.com"  # privacy-hidden e-mail
+            users.append(User(_hex_id(self.rng), name, email, active=index % 11 != 5))
+        return users
+
+    def _make_projects(self, count: int) -> list[Project]:
+        projects = []
+        for index in range(count):
+            key = PROJECT_KEYS[index] if index < len(PROJECT_KEYS) else f"PRJ{index}"
+            name = PROJECT_NAMES[index] if index < len(PROJECT_NAMES) else f"Project {index}"
+            projects.append(Project(str(10000 + index), key, name, self.rng.choice(self.users)))
+        return projects
+
+    def _random_instant(self) -> datetime:
+        offset_ms = self.rng.randrange(int(DATA_SPAN.total_seconds() * 1000))
+        return DATA_END - DATA_SPAN + timedelta(milliseconds=offset_ms)
+
+    def _make_issue(self, index: int) -> Issue:
+        rng = self.rng
+        project = self.projects[index % len(self.projects)]
+        number = index // len(self.projects) + 1
+        created = self._random_instant()
+        updated = min(created + timedelta(milliseconds=rng.randrange(90 * 86400 * 1000)), DATA_END)
+        if index % 10 == 9 and self.issues:  # ties: same instant as an earlier issue
+            updated = max(self.issues[-1].updated, created)
+        status_key = rng.choice(list(STATUSES))
+        resolved = updated if status_key == "done" else None
+        issue = Issue(
+            id=str(10000 + index),
+            key=f"{project.key}-{number}",
+            project=project,
+            created=created,
+            updated=updated,
+            resolved=resolved,
+            static_fields=self._static_fields(index, project, status_key, created),
+        )
+        for _ in range(rng.randrange(3)):
+            issue.comments.append(self._make_comment(created, updated))
+        for _ in range(rng.randrange(2)):
+            issue.worklogs.append(self._make_worklog(created, updated))
+        return issue
+
+    def _between(self, start: datetime, end: datetime) -> datetime:
+        span_ms = max(int((end - start).total_seconds() * 1000), 1)
+        return start + timedelta(milliseconds=self.rng.randrange(span_ms))
+
+    def _make_comment(self, start: datetime, end: datetime) -> Comment:
+        self._next_comment_id += 1
+        created = self._between(start, end)
+        return Comment(str(self._next_comment_id), self.rng.choice(self.users),
+                       adf(self.rng.choice(SUMMARIES)), created, self._between(created, end))
+
+    def _make_worklog(self, start: datetime, end: datetime) -> Worklog:
+        self._next_worklog_id += 1
+        created = self._between(start, end)
+        return Worklog(str(self._next_worklog_id), self.rng.choice(self.users), adf("Worked on it"),
+                       created, created, self._between(created, end), 60 * self.rng.randrange(15, 480))
+
+    def _static_fields(self, index: int, project: Project, status_key: str, created: datetime) -> dict[str, Any]:
+        rng = self.rng
+        type_id, type_name, level, type_description = ISSUE_TYPES[index % len(ISSUE_TYPES)]
+        priority_id, priority_name = rng.choice(PRIORITIES)
+        status_id, status_name, category_id, category_key, color = STATUSES[status_key]
+        resolution = RESOLUTIONS[rng.randrange(len(RESOLUTIONS))] if status_key == "done" else None
+        assignee = rng.choice(self.users) if rng.random() < 0.8 else None
+        reporter = rng.choice(self.users)
+        return {
+            "issuetype": {
+                "self": f"{self.base_url}/rest/api/3/issuetype/{type_id}",
+                "id": type_id,
+                "description": type_description,
+                "iconUrl": f"{self.base_url}/images/icons/issuetypes/{type_name.lower()}.svg",
+                "name": type_name,
+                "subtask": False,
+                "hierarchyLevel": level,
+            },
+            "project": self.project_ref(project),
+            "status": {
+                "self": f"{self.base_url}/rest/api/3/status/{status_id}",
+                "description": "",
+                "iconUrl": f"{self.base_url}/",
+                "name": status_name,
+                "id": status_id,
+                "statusCategory": {
+                    "self": f"{self.base_url}/rest/api/3/statuscategory/{category_id}",
+                    "id": category_id,
+                    "key": category_key,
+                    "colorName": color,
+                    "name": status_name,
+                },
+            },
+            "priority": {
+                "self": f"{self.base_url}/rest/api/3/priority/{priority_id}",
+                "iconUrl": f"{self.base_url}/images/icons/priorities/{priority_name.lower()}.svg",
+                "name": priority_name,
+                "id": priority_id,
+            },
+            "resolution": None if resolution is None else self.resolution_json(resolution),
+            "summary": f"{rng.choice(SUMMARIES)} #{index}",
+            "description": adf(rng.choice(SUMMARIES), "Steps: 1) open 2) click ✓") if index % 4 else None,
+            "labels": sorted(rng.sample(["backend", "frontend", "urgent", "tech-debt", "ux"], rng.randrange(3))),
+            "assignee": None if assignee is None else self.user_json(assignee),
+            "reporter": self.user_json(reporter),
+            "creator": self.user_json(reporter),
+            "duedate": (created + timedelta(days=30)).strftime("%Y-%m-%d") if index % 3 == 0 else None,
+            "fixVersions": [],
+            "versions": [],
+            "components": [],
+            "issuelinks": [],
+            "subtasks": [],
+            "attachment": [],
+            "environment": None,
+            "security": None,
+            "lastViewed": None,
+            "workratio": -1,
+            "timespent": None,
+            "timeestimate": None,
+            "timeoriginalestimate": None,
+            "aggregatetimespent": None,
+            "aggregatetimeestimate": None,
+            "aggregatetimeoriginalestimate": None,
+            "timetracking": {},
+            "progress": {"progress": 0, "total": 0},
+            "aggregateprogress": {"progress": 0, "total": 0},
+            "issuerestriction": {"issuerestrictions": {}, "shouldDisplay": False},
+            "development": "",
+            "watches": {"self": "", "watchCount": rng.randrange(4), "isWatching": False},
+            "votes": {"self": "", "votes": rng.randrange(3), "hasVoted": False},
+            "customfield_10003": [self.user_json(u) for u in rng.sample(self.users, rng.randrange(3))],
+            "customfield_10009": render_timestamp(created + timedelta(days=7), self.site_zone),
+            "customfield_10011": f"Epic {index}" if type_name == "Epic" else None,
+            "customfield_10012": self._option(10100 + rng.randrange(3), ["Minor", "Major", "Critical"]),
+            "customfield_10016": rng.choice([None, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0]),
+            "customfield_10018": {
+                "hasEpicLinkFieldDependency": False,
+                "showField": False,
+                "nonEditableReason": {
+                    "reason": "PLUGIN_LICENSE_ERROR",
+                    "message": "The Parent Link is only available to Jira Premium users.",
+                },
+            },
+            "customfield_10019": f"0|i{index:05x}:",
+            "customfield_10040": [self._option(10200 + i, ["iOS", "Android", "Web"]) for i in range(rng.randrange(3))],
+            "customfield_10050": (created + timedelta(days=14)).strftime("%Y-%m-%d"),
+            "customfield_10060": sorted(rng.sample(["alpha", "beta", "gamma", "δέλτα"], rng.randrange(3))),
+            "customfield_10070": {**self._option(10300, ["EMEA"]), "child": self._option(10301, ["", "DACH"])},
+            "customfield_10080": f"https://docs.example.com/design/{index}" if index % 5 == 0 else None,
+            "customfield_10090": adf("Given a user", "When they log in", "Then it works") if index % 6 == 0 else None,
+            "customfield_10030": None,
+        }
+
+    def _option(self, option_id: int, values: list[str]) -> dict[str, Any]:
+        return {
+            "self": f"{self.base_url}/rest/api/3/customFieldOption/{option_id}",
+            "value": values[option_id % len(values)],
+            "id": str(option_id),
+        }
+
+    # ---- JSON renderings ----------------------------------------------------------
+
+    def timestamp(self, instant: datetime) -> str:
+        return render_timestamp(instant, self.site_zone)
+
+    def avatar_urls(self, seed: str) -> dict[str, str]:
+        digest = hashlib.md5(seed.encode()).hexdigest()
+        url = f"https://secure.gravatar.com/avatar/{digest}?d=https%3A%2F%2Favatar-management--avatars.us-west-2.prod.public.atl-paas.net%2Finitials%2FXX-5.png"
+        return {size: url for size in ("48x48", "24x24", "16x16", "32x32")}
+
+    def user_json(self, user: User) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "self": f"{self.base_url}/rest/api/3/user?accountId={user.account_id}",
+            "accountId": user.account_id,
+            "accountType": user.account_type,
+        }
+        if user.email:
+            body["emailAddress"] = user.email
+        body["avatarUrls"] = self.avatar_urls(user.account_id)
+        body["displayName"] = user.display_name
+        body["active"] = user.active
+        if user.time_zone:
+            body["timeZone"] = user.time_zone
+        if user.account_type == "atlassian":
+            body["locale"] = user.locale
+        return body
+
+    def project_avatar_urls(self, project: Project) -> dict[str, str]:
+        url = f"{self.base_url}/rest/api/3/universal_avatar/view/type/project/avatar/{10400 + int(project.id) % 50}"
+        return {"48x48": url, "24x24": url + "?size=small", "16x16": url + "?size=xsmall", "32x32": url + "?size=medium"}
+
+    def project_ref(self, project: Project) -> dict[str, Any]:
+        return {
+            "self": f"{self.base_url}/rest/api/3/project/{project.id}",
+            "id": project.id,
+            "key": project.key,
+            "name": project.name,
+            "projectTypeKey": "software",
+            "simplified": False,
+            "avatarUrls": self.project_avatar_urls(project),
+        }
+
+    def project_json(self, project: Project, expand: set[str]) -> dict[str, Any]:
+        body = {
+            "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+            **self.project_ref(project),
+            "style": "classic",
+            "isPrivate": False,
+            "properties": {},
+            "entityId": str(_uuid(random.Random(project.id))),
+            "uuid": str(_uuid(random.Random(project.key))),
+        }
+        if "description" in expand:
+            body["description"] = f"All work of the {project.name} team."
+        if "lead" in expand:
+            body["lead"] = self.user_json(project.lead)
+        if "url" in expand:
+            body["url"] = f"https://{project.key.lower()}.example.com"
+        if "projectKeys" in expand:
+            body["projectKeys"] = [project.key]
+        if "insight" in expand:
+            issues = [i for i in self.issues if i.project is project]
+            body["insight"] = {"totalIssueCount": len(issues)}
+            if issues:
+                body["insight"]["lastIssueUpdateTime"] = self.timestamp(max(i.updated for i in issues))
+        return body
+
+    def resolution_json(self, resolution: tuple[str, str, str, bool]) -> dict[str, Any]:
+        resolution_id, name, description, _default = resolution
+        return {"self": f"{self.base_url}/rest/api/3/resolution/{resolution_id}", "id": resolution_id,
+                "description": description, "name": name}
+
+    def comment_json(self, issue: Issue, comment: Comment) -> dict[str, Any]:
+        return {
+            "self": f"{self.base_url}/rest/api/3/issue/{issue.id}/comment/{comment.id}",
+            "id": comment.id,
+            "author": self.user_json(comment.author),
+            "body": comment.body,
+            "updateAuthor": self.user_json(comment.author),
+            "created": self.timestamp(comment.created),
+            "updated": self.timestamp(comment.updated),
+            "jsdPublic": True,
+        }
+
+    def worklog_json(self, issue: Issue, worklog: Worklog) -> dict[str, Any]:
+        return {
+            "self": f"{self.base_url}/rest/api/3/issue/{issue.id}/worklog/{worklog.id}",
+            "author": self.user_json(worklog.author),
+            "updateAuthor": self.user_json(worklog.author),
+            "comment": worklog.comment,
+            "created": self.timestamp(worklog.created),
+            "updated": self.timestamp(worklog.updated),
+            "started": self.timestamp(worklog.started),
+            "timeSpent": f"{worklog.seconds // 3600}h {worklog.seconds % 3600 // 60}m",
+            "timeSpentSeconds": worklog.seconds,
+            "id": worklog.id,
+            "issueId": issue.id,
+        }
+
+    def issue_fields(self, issue: Issue) -> dict[str, Any]:
+        """Every field of the issue, as GET issue / search with ``fields=*all`` returns them."""
+        fields = dict(issue.static_fields)
+        fields["watches"] = {**fields["watches"], "self": f"{self.base_url}/rest/api/3/issue/{issue.key}/watchers"}
+        fields["votes"] = {**fields["votes"], "self": f"{self.base_url}/rest/api/3/issue/{issue.key}/votes"}
+        fields["created"] = self.timestamp(issue.created)
+        fields["updated"] = self.timestamp(issue.updated)
+        fields["statuscategorychangedate"] = self.timestamp(issue.updated)
+        fields["resolutiondate"] = None if issue.resolved is None else self.timestamp(issue.resolved)
+        comments = [self.comment_json(issue, c) for c in issue.comments]
+        fields["comment"] = {
+            "comments": comments,
+            "self": f"{self.base_url}/rest/api/3/issue/{issue.id}/comment",
+            "maxResults": len(comments),
+            "total": len(comments),
+            "startAt": 0,
+        }
+        worklogs = [self.worklog_json(issue, w) for w in issue.worklogs[:20]]
+        fields["worklog"] = {"startAt": 0, "maxResults": 20, "total": len(issue.worklogs), "worklogs": worklogs}
+        return fields
+
+    def field_definitions(self) -> list[dict[str, Any]]:
+        definitions = []
+        for field_id, name, schema in SYSTEM_FIELDS + CUSTOM_FIELDS:
+            custom = field_id.startswith("customfield_")
+            clause_names = [f"cf[{field_id.split('_')[1]}]", name] if custom else [field_id]
+            entry = {
+                "id": field_id,
+                "key": field_id,
+                "name": name,
+                "custom": custom,
+                "orderable": field_id not in ("created", "updated", "creator", "resolutiondate"),
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": clause_names,
+                "schema": schema,
+            }
+            if custom:
+                entry["untranslatedName"] = name
+            definitions.append(entry)
+        return definitions
+
+    # ---- mutations tests use ---------------------------------------------------------
+
+    def touch(self, issue_id: str, when: datetime) -> None:
+        """Record an edit of an issue at `when` (an aware datetime)."""
+        self.issues_by_id[issue_id].updated = when.astimezone(UTC)
+
+    def add_issue(self, project_key: str, created: datetime) -> Issue:
+        project = next(p for p in self.projects if p.key == project_key)
+        index = len(self.issues)
+        issue = Issue(
+            id=str(10000 + index),
+            key=f"{project.key}-{sum(1 for i in self.issues if i.project is project) + 1}",
+            project=project,
+            created=created.astimezone(UTC),
+            updated=created.astimezone(UTC),
+            static_fields=self._static_fields(index, project, "todo", created),
+        )
+        self.issues.append(issue)
+        self.issues_by_id[issue.id] = issue
+        return issue
+
+
+def _hex_id(rng: random.Random) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(24))
+
+
+def _uuid(rng: random.Random) -> str:
+    import uuid
+
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
