@@ -1,0 +1,1 @@
+"""tap-jira: a Singer tap for Jira."""

@@ -1,0 +1,3 @@
+from tap_jira.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""The base stream: where Jira lives, how we authenticate, and what its errors mean."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+
+from . import auth
+from . import schemas as schema_package
+from .config import DEFAULT_REQUEST_TIMEOUT
+from .errors import JiraAPIError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from requests.auth import AuthBase
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = SchemaDirectory(schema_package)
+API_PATH = "/rest/api/3"
+
+
+class JiraStream(RESTStream[Any]):
+    """A Jira Cloud REST v3 stream."""
+
+    schema = StreamSchema(SCHEMAS)
+
+    @property
+    def url_base(self) -> str:
+        return self.config["base_url"].rstrip("/") + API_PATH
+
+    @cached_property
+    def authenticator(self) -> AuthBase:
+        return auth.build_authenticator(self.config)
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        # Stable English error texts, whatever the account's language.
+        return {"Accept": "application/json", "Accept-Language": "en", "X-Force-Accept-Language": "true"}
+
+    @property
+    def timeout(self) -> float:
+        return float(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+
+    # ---- the token owner ----------------------------------------------------------
+
+    @property
+    def myself(self) -> dict[str, Any]:
+        """``/myself``, read once per run and shared by all streams.
+
+        Reading it first also verifies the credentials: with wrong ones Jira Cloud
+        answers several endpoints as an anonymous user (empty results, no 401).
+        """
+        tap = self._tap
+        if getattr(tap, "jira_myself", None) is None:
+            tap.jira_myself = self.get_json("/myself")  # type: ignore[attr-defined]
+        return tap.jira_myself  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def profile_zone(self) -> ZoneInfo:
+        """The zone Jira reads JQL date literals in: the token owner's profile zone."""
+        name = self.myself.get("timeZone") or "UTC"
+        try:
+            return ZoneInfo(name)
+        except ZoneInfoNotFoundError:
+            self.logger.warning("Unknown profile time zone %r; reading JQL dates as UTC", name)
+            return ZoneInfo("UTC")
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        _ = self.myself  # fail fast on bad credentials, before any stream emits
+        yield from super().get_records(context)
+
+    def get_json(self, path: str) -> Any:
+        """One GET outside the stream's own paging, with the same auth, retries and errors."""
+        prepared = self.build_prepared_request(method="GET", url=self.url_base + path, headers=self.http_headers)
+        return self.request_decorator(self._request)(prepared, None).json()
+
+    # ---- errors --------------------------------------------------------------------
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED:
+            raise JiraAPIError(
+                f"Jira refused the credentials (HTTP 401) at {self.config['base_url']}: {auth.describe(self.config)}"
+            )
+        if status == HTTPStatus.FORBIDDEN:
+            raise JiraAPIError(
+                f"Jira denied access (HTTP 403) to {_endpoint(response)}: {_jira_message(response)}; "
+                "check the account's permissions"
+            )
+        if 400 <= status < 500 and status != HTTPStatus.TOO_MANY_REQUESTS:
+            raise JiraAPIError(self.client_error_message(response))
+        super().validate_response(response)
+
+    def client_error_message(self, response: requests.Response) -> str:
+        """One line for a 4xx that retrying cannot fix; streams add what config to check."""
+        return f"Jira answered HTTP {response.status_code} to {_endpoint(response)}: {_jira_message(response)}"
+
+    def response_error_message(self, response: requests.Response) -> str:
+        # The SDK default embeds the whole body; keep logs to Jira's own message.
+        return f"HTTP {response.status_code} from {_endpoint(response)}: {_jira_message(response)}"
+
+
+def _endpoint(response: requests.Response) -> str:
+    request = response.request
+    path = requests.utils.urlparse(request.url).path if request is not None else "?"
+    return f"{request.method if request is not None else ''} {path}".strip()
+
+
+def _jira_message(response: requests.Response) -> str:
+    """Jira's ErrorCollection messages (or a short plain-text body), on one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        return text[:300] or response.reason or "no message"
+    if isinstance(body, dict):
+        messages = list(body.get("errorMessages") or [])
+        messages += [f"{key}: {value}" for key, value in (body.get("errors") or {}).items()]
+        if body.get("message"):
+            messages.append(str(body["message"]))
+        if messages:
+            return " ".join(" ".join(str(m).split()) for m in messages)[:500]
+    return response.reason or "no message"

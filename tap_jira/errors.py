@@ -1,0 +1,15 @@
+"""Failures the user can act on: each message is one line and never holds a secret."""
+
+from singer_sdk.exceptions import FatalAPIError
+
+
+class TapJiraError(Exception):
+    """Ends the run with a one-line message naming what to fix."""
+
+
+class ConfigError(TapJiraError):
+    """A config value is missing or wrong; the message names the key."""
+
+
+class JiraAPIError(TapJiraError, FatalAPIError):
+    """Jira answered with an error that retrying will not fix."""

@@ -1,0 +1,65 @@
+"""One paginator per Jira paging style, shared by every stream of that style.
+
+Jira caps page sizes silently and may return short pages anywhere, so none of
+these trusts the requested page size: the end is `isLast`, a missing token, or
+an empty page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from singer_sdk.pagination import BaseAPIPaginator
+
+
+class TokenPaginator(BaseAPIPaginator[str | None]):
+    """``nextPageToken`` / ``isLast`` (``/search/jql``, ``/changelog/bulkfetch``)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def has_more(self, response: requests.Response) -> bool:
+        body = response.json()
+        return not body.get("isLast", False) and bool(body.get("nextPageToken"))
+
+    def get_next(self, response: requests.Response) -> str | None:
+        return response.json().get("nextPageToken")
+
+
+class PageBeanPaginator(BaseAPIPaginator[int]):
+    """``startAt`` / ``maxResults`` / ``isLast`` / ``total`` page beans (``values`` array)."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def has_more(self, response: requests.Response) -> bool:
+        body: dict[str, Any] = response.json()
+        values = body.get("values") or []
+        if not values:
+            return False
+        if "isLast" in body:
+            return not body["isLast"]
+        return _next_start(body, values) < body.get("total", 0)
+
+    def get_next(self, response: requests.Response) -> int:
+        body = response.json()
+        return _next_start(body, body.get("values") or [])
+
+
+class BareArrayPaginator(BaseAPIPaginator[int]):
+    """Bare JSON arrays paged by ``startAt`` (``/users/search``): stop only on an empty page."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def has_more(self, response: requests.Response) -> bool:
+        return bool(response.json())
+
+    def get_next(self, response: requests.Response) -> int:
+        return self.current_value + len(response.json())
+
+
+def _next_start(body: dict[str, Any], values: list[Any]) -> int:
+    # Advance by what was received, from where the server says this page started.
+    return int(body.get("startAt", 0)) + len(values)

@@ -1,0 +1,28 @@
+"""The tap: its settings and its streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from singer_sdk import Stream, Tap
+
+from . import config as settings
+from .streams import STREAM_TYPES
+
+
+class TapJira(Tap):
+    """Singer tap for Jira."""
+
+    name = "tap-jira"
+    package_name = "tap-jira"
+    config_jsonschema = settings.CONFIG_SCHEMA
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # One line naming the key instead of the SDK's multi-line schema dump.
+        # Discovery and --about pass raise_errors=False: they need no config.
+        if raise_errors:
+            settings.check(self.config)
+        return super()._validate_config(raise_errors=raise_errors)
