@@ -35,7 +35,7 @@ class ProjectsStream(PageBeanStream):
         return {
             **super().get_url_params(context, next_page_token),
             "orderBy": "key",
-            "expand": "description,lead,url,projectKeys,insight",
+            "expand": "description,lead,url,insight",
         }
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:

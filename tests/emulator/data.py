@@ -427,7 +427,6 @@ class Site:
             "style": "classic",
             "isPrivate": False,
             "properties": {},
-            "entityId": str(_uuid(random.Random(project.id))),
             "uuid": str(_uuid(random.Random(project.key))),
         }
         if "description" in expand:
@@ -436,8 +435,6 @@ class Site:
             body["lead"] = self.user_json(project.lead)
         if "url" in expand:
             body["url"] = f"https://{project.key.lower()}.example.com"
-        if "projectKeys" in expand:
-            body["projectKeys"] = [project.key]
         if "insight" in expand:
             issues = [i for i in self.issues if i.project is project]
             body["insight"] = {"totalIssueCount": len(issues)}
@@ -514,8 +511,6 @@ class Site:
                 "clauseNames": clause_names,
                 "schema": schema,
             }
-            if custom:
-                entry["untranslatedName"] = name
             definitions.append(entry)
         return definitions
 

@@ -127,7 +127,6 @@ def server_info(request: Request) -> Response:
         "serverTime": site.timestamp(now),
         "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71",
         "serverTitle": "Jira",
-        "defaultLocale": {"locale": "en_US"},
         "serverTimeZone": str(site.site_zone),
     })
 
@@ -160,10 +159,8 @@ def users_search(request: Request) -> Response:
 
 
 def resolution_search(request: Request) -> Response:
-    values = [
-        {"id": rid, "name": name, "description": description, "isDefault": default}
-        for rid, name, description, default in RESOLUTIONS
-    ]
+    site = request.site
+    values = [{**site.resolution_json(resolution), "isDefault": resolution[3]} for resolution in RESOLUTIONS]
     return Response(200, page_bean(request, values, default_size=50, cap=50))
 
 

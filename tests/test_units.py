@@ -1,0 +1,133 @@
+"""Narrow unit tests of pure pieces: timestamps, JQL building, paginators, config checks."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from tap_jira import config, jql, timestamps
+from tap_jira.errors import ConfigError
+from tap_jira.pagination import BareArrayPaginator, PageBeanPaginator, TokenPaginator
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("jira", "utc"),
+    [
+        ("2022-12-08T02:22:18.889-0800", "2022-12-08T10:22:18.889000+00:00"),
+        ("2022-06-09T16:29:31.871-0700", "2022-06-09T23:29:31.871000+00:00"),
+        ("2016-04-28T05:08:48.543-07:00", "2016-04-28T12:08:48.543000+00:00"),
+        ("2022-05-17T11:25:59.072Z", "2022-05-17T11:25:59.072000+00:00"),
+        ("2026-01-01T05:44:00.000+0545", "2025-12-31T23:59:00.000000+00:00"),
+    ],
+)
+def test_jira_timestamps_normalise_to_fixed_width_utc(jira, utc):
+    assert timestamps.to_utc_iso(jira) == utc
+
+
+def test_utc_strings_sort_like_instants_across_offsets():
+    raw = ["2026-03-29T01:59:59.999+0100", "2026-03-29T01:00:00.000+0000", "2026-03-28T20:30:00.000-0500"]
+    assert sorted(map(timestamps.to_utc_iso, raw)) == [timestamps.to_utc_iso(r) for r in sorted(raw, key=timestamps.parse)]
+
+
+def test_jql_literal_is_the_profile_zone_wall_clock_floored_to_the_minute():
+    instant = datetime(2026, 1, 10, 3, 4, 59, 999000, tzinfo=UTC)
+    assert timestamps.jql_minute(instant, ZoneInfo("America/Los_Angeles")) == "2026/01/09 19:04"
+    assert timestamps.jql_minute(instant, ZoneInfo("Asia/Kathmandu")) == "2026/01/10 08:49"
+
+
+def test_incremental_query_shape():
+    since = datetime(2025, 11, 20, 9, 14, 30, tzinfo=UTC)
+    query = jql.incremental_issue_query(since, ZoneInfo("UTC"), ["ENG", "OPS"], 'labels = "x y"')
+    assert query == ('updated >= "2025/11/20 09:14" AND project in ("ENG", "OPS") AND (labels = "x y") '
+                     "ORDER BY updated ASC")
+    assert jql.quote('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def response(body) -> requests.Response:
+    built = requests.Response()
+    built.status_code = 200
+    built._content = json.dumps(body).encode()
+    return built
+
+
+def test_token_paginator_follows_tokens_until_is_last():
+    paginator = TokenPaginator()
+    paginator.advance(response({"issues": [{"id": "1"}], "nextPageToken": "abc", "isLast": False}))
+    assert paginator.current_value == "abc" and not paginator.finished
+    paginator.advance(response({"issues": [{"id": "2"}], "isLast": True}))
+    assert paginator.finished
+
+
+def test_page_bean_paginator_trusts_the_server_not_the_requested_size():
+    paginator = PageBeanPaginator()
+    # Asked for 200, the server capped at 100 and said so; a short page is not the end.
+    paginator.advance(response({"startAt": 0, "maxResults": 100, "total": 130, "isLast": False, "values": [1] * 100}))
+    assert paginator.current_value == 100
+    paginator.advance(response({"startAt": 100, "maxResults": 100, "total": 130, "isLast": True, "values": [1] * 30}))
+    assert paginator.finished
+
+
+def test_page_bean_paginator_without_is_last_uses_total():
+    paginator = PageBeanPaginator()
+    paginator.advance(response({"startAt": 0, "maxResults": 2, "total": 3, "values": [1, 2]}))
+    assert paginator.current_value == 2 and not paginator.finished
+    paginator.advance(response({"startAt": 2, "maxResults": 2, "total": 3, "values": [3]}))
+    assert paginator.finished
+
+
+def test_bare_array_paginator_continues_past_short_pages_and_stops_on_empty():
+    paginator = BareArrayPaginator()
+    paginator.advance(response([{"accountId": "a"}] * 37))  # short page: not the end
+    assert paginator.current_value == 37 and not paginator.finished
+    paginator.advance(response([]))
+    assert paginator.finished
+
+
+GOOD = {"base_url": "https://example.atlassian.net", "email": "a@example.com", "api_token": "t0ken"}
+
+
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        ({"base_url": None}, "`base_url` is required"),
+        ({"base_url": "http://jira.example.com"}, "`base_url` uses http:// for non-loopback host"),
+        ({"base_url": "ftp://jira.example.com"}, "`base_url` must be an http(s) URL"),
+        ({"start_date": "last tuesday"}, "`start_date` must be an ISO 8601 date-time"),
+        ({"auth_type": "kerberos"}, "`auth_type` must be one of basic, oauth2, oauth1, pat"),
+        ({"auth_type": "oauth2"}, "`auth_type`: 'oauth2' is not supported"),
+        ({"api_token": None}, "`api_token` required for basic auth"),
+        ({"page_size": 0}, "`page_size` must be between 1 and 5000"),
+        ({"page_size": "ten"}, "`page_size` must be of type"),
+        ({"projects": ["EN G"]}, "`projects`"),
+        ({"jql": "project = X ORDER BY created"}, "`jql` must be a non-empty filter without ORDER BY"),
+    ],
+)
+def test_config_problems_name_the_key(change, names):
+    bad = {**GOOD, **change}
+    bad = {k: v for k, v in bad.items() if v is not None}
+    with pytest.raises(ConfigError, match=names.replace("(", r"\(").replace(")", r"\)")):
+        config.check(bad)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost/jira", "http://[::1]:9", "http://127.5.5.5"])
+def test_plain_http_is_fine_on_loopback(url):
+    config.check({**GOOD, "base_url": url})
+
+
+def test_secret_values_never_appear_in_config_errors():
+    with pytest.raises(ConfigError) as caught:
+        config.check({**GOOD, "api_token": 12345678})
+    assert "12345678" not in str(caught.value)
+
+
+def test_auth_type_is_inferred_from_the_keys_present():
+    assert config.auth_type(GOOD) == "basic"
+    assert config.auth_type({"personal_access_token": "x"}) == "pat"
+    assert config.auth_type({"consumer_key": "x", "private_key": "y"}) == "oauth1"
+    assert config.auth_type({"client_id": "x", "refresh_token": "y"}) == "oauth2"
