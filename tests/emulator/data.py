@@ -242,7 +242,7 @@ class Site:
         project = self.projects[index % len(self.projects)]
         number = index // len(self.projects) + 1
         created = self._random_instant()
-        updated = min(created + timedelta(milliseconds=rng.randrange(90 * 86400 * 1000)), DATA_END)
+        updated = created + (DATA_END - created) * rng.random() ** 3  # most edits soon after creation
         if index % 10 == 9 and self.issues:  # ties: same instant as an earlier issue
             updated = max(self.issues[-1].updated, created)
         status_key = rng.choice(list(STATUSES))
