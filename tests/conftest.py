@@ -48,6 +48,7 @@ class TapRun:
 def run_tap(tmp_path: Path, config: dict[str, Any], *args: str, state: dict | None = None,
             catalog: dict | None = None) -> TapRun:
     """Run the installed `tap-jira` console script as its own process."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
     command = [str(BIN / "tap-jira"), "--config", str(config_file), *args]

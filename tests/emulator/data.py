@@ -28,6 +28,11 @@ def render_timestamp(instant: datetime, zone: ZoneInfo) -> str:
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
 
 
+def to_millis(instant: datetime) -> datetime:
+    """Jira keeps instants at millisecond precision."""
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
 def adf(*paragraphs: str) -> dict[str, Any]:
     """An Atlassian Document Format document with one paragraph per string."""
     return {
@@ -242,7 +247,7 @@ class Site:
         project = self.projects[index % len(self.projects)]
         number = index // len(self.projects) + 1
         created = self._random_instant()
-        updated = created + (DATA_END - created) * rng.random() ** 3  # most edits soon after creation
+        updated = to_millis(created + (DATA_END - created) * rng.random() ** 3)  # most edits come soon
         if index % 10 == 9 and self.issues:  # ties: same instant as an earlier issue
             updated = max(self.issues[-1].updated, created)
         status_key = rng.choice(list(STATUSES))
@@ -518,7 +523,7 @@ class Site:
 
     def touch(self, issue_id: str, when: datetime) -> None:
         """Record an edit of an issue at `when` (an aware datetime)."""
-        self.issues_by_id[issue_id].updated = when.astimezone(UTC)
+        self.issues_by_id[issue_id].updated = to_millis(when.astimezone(UTC))
 
     def add_issue(self, project_key: str, created: datetime) -> Issue:
         project = next(p for p in self.projects if p.key == project_key)
@@ -527,8 +532,8 @@ class Site:
             id=str(10000 + index),
             key=f"{project.key}-{sum(1 for i in self.issues if i.project is project) + 1}",
             project=project,
-            created=created.astimezone(UTC),
-            updated=created.astimezone(UTC),
+            created=to_millis(created.astimezone(UTC)),
+            updated=to_millis(created.astimezone(UTC)),
             static_fields=self._static_fields(index, project, "todo", created),
         )
         self.issues.append(issue)

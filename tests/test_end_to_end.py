@@ -1,0 +1,93 @@
+"""Emulator on a real socket -> tap-jira process -> target-jsonl process."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tap_jira import timestamps
+from tests.conftest import REPO, tool
+from tests.pipeline import sync_to_jsonl
+
+
+@pytest.fixture(scope="module")
+def full_sync(emulator, tmp_path_factory):
+    target = tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+    emulator.reset_log()
+    run = sync_to_jsonl(target, emulator.config(page_size=50), tmp_path_factory.mktemp("sync"))
+    assert run.tap_returncode == 0, run.tap_stderr[-3000:]
+    assert run.target_returncode == 0, run.target_stderr[-3000:]
+    return run, emulator.request_counts()
+
+
+def exactly_once(records, key):
+    counts = Counter(record[key] for record in records)
+    assert all(n == 1 for n in counts.values()), [k for k, n in counts.items() if n > 1][:5]
+    return set(counts)
+
+
+def test_every_issue_arrives_exactly_once_with_its_fields(full_sync, emulator):
+    run, _ = full_sync
+    records = run.records("issues")
+    assert exactly_once(records, "id") == {issue.id for issue in emulator.site.issues}
+    truth = emulator.site.issues_by_id
+    for record in records:
+        issue = truth[record["id"]]
+        assert record["key"] == issue.key
+        assert record["self"].endswith(f"/rest/api/3/issue/{issue.id}")
+        assert record["updated"] == timestamps.format_utc(issue.updated)
+        assert record["fields"]["updated"] == emulator.site.timestamp(issue.updated)  # raw value kept
+        assert record["fields"]["summary"] == issue.static_fields["summary"]  # unicode intact
+        custom = {name for name in record["fields"] if name.startswith("customfield_")}
+        assert {"customfield_10012", "customfield_10016", "customfield_10040", "customfield_10070"} <= custom
+
+
+def test_no_secret_in_any_output(full_sync, emulator):
+    run, _ = full_sync
+    token = emulator.site.account.api_token
+    outputs = [run.tap_stderr, run.target_stderr, *(p.read_text() for p in run.output_dir.glob("*.jsonl"))]
+    assert not [text for text in outputs if token in text]
+
+
+def test_issue_records_are_in_updated_order(full_sync):
+    run, _ = full_sync
+    updated = [record["updated"] for record in run.records("issues")]
+    assert updated == sorted(updated)
+
+
+def test_every_project_user_and_resolution_arrives_exactly_once(full_sync, emulator):
+    run, _ = full_sync
+    site = emulator.site
+    assert exactly_once(run.records("projects"), "id") == {p.id for p in site.projects}
+    assert exactly_once(run.records("users"), "accountId") == {u.account_id for u in site.users}
+    assert exactly_once(run.records("resolutions"), "id") == {"10000", "10001", "10002", "10003", "10004"}
+    assert {p["key"] for p in run.records("projects")} == {p.key for p in site.projects}
+
+
+def test_final_state_bookmarks_the_newest_issue_in_utc(full_sync, emulator):
+    run, _ = full_sync
+    newest = max(issue.updated for issue in emulator.site.issues)
+    assert run.state["bookmarks"]["issues"]["replication_key_value"] == timestamps.format_utc(newest)
+
+
+def test_request_count_per_endpoint(full_sync, emulator):
+    _, requests = full_sync
+    issues, users = len(emulator.site.issues), len(emulator.site.users)
+    assert requests == {
+        "GET /rest/api/3/myself": 1,
+        "POST /rest/api/3/search/jql": -(-issues // 50),
+        "GET /rest/api/3/project/search": 1,
+        "GET /rest/api/3/users/search": users // 50 + 1 + (1 if users % 50 else 0),
+        "GET /rest/api/3/resolution/search": 1,
+    }
+
+
+def test_projects_setting_limits_issues_and_projects(emulator, tmp_path):
+    target = tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+    run = sync_to_jsonl(target, emulator.config(projects=["OPS", "WEB"], jql="issuetype != Epic"), tmp_path)
+    assert run.tap_returncode == 0, run.tap_stderr[-2000:]
+    wanted = {i.id for i in emulator.site.issues
+              if i.project.key in ("OPS", "WEB") and i.static_fields["issuetype"]["name"] != "Epic"}
+    assert wanted and {r["id"] for r in run.records("issues")} == wanted
+    assert {r["key"] for r in run.records("projects")} == {"OPS", "WEB"}
