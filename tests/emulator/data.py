@@ -434,6 +434,9 @@ class Site:
             "properties": {},
             "uuid": str(_uuid(random.Random(project.key))),
         }
+        if int(project.id) % 2 == 0:
+            body["projectCategory"] = {"self": f"{self.base_url}/rest/api/3/projectCategory/10000", "id": "10000",
+                                       "name": "Product", "description": "Customer-facing products"}
         if "description" in expand:
             body["description"] = f"All work of the {project.name} team."
         if "lead" in expand:

@@ -1,0 +1,20 @@
+"""singer-sdk's standard tap tests, run against the emulator on a real socket."""
+
+from __future__ import annotations
+
+import atexit
+
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from tap_jira.tap import TapJira
+from tests.emulator import JiraEmulator
+
+# get_tap_test_class needs its config when the module is imported.
+EMULATOR = JiraEmulator(seed=21, issues=80, projects=3, users=60).start()
+atexit.register(EMULATOR.stop)
+
+TestTapJira = get_tap_test_class(
+    tap_class=TapJira,
+    config=EMULATOR.config(start_date="2020-01-01T00:00:00Z"),
+    suite_config=SuiteConfig(),
+)
