@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections import Counter
 
 import pytest
 
 from tap_jira import timestamps
 from tests.conftest import REPO, tool
-from tests.pipeline import sync_to_jsonl
+from tests.pipeline import TAP, sync_to_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +94,18 @@ def test_projects_setting_limits_issues_and_projects(emulator, tmp_path):
               if i.project.key in ("OPS", "WEB") and i.static_fields["issuetype"]["name"] != "Epic"}
     assert wanted and {r["id"] for r in run.records("issues")} == wanted
     assert {r["key"] for r in run.records("projects")} == {"OPS", "WEB"}
+
+
+def test_config_from_environment(emulator, tmp_path):
+    env = {
+        **os.environ,
+        "TAP_JIRA_BASE_URL": emulator.base_url,
+        "TAP_JIRA_EMAIL": emulator.site.account.email,
+        "TAP_JIRA_API_TOKEN": emulator.site.account.api_token,
+        "TAP_JIRA_PROJECTS": '["MOB"]',
+    }
+    done = subprocess.run([str(TAP), "--config", "ENV"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    keys = {m["record"]["key"] for m in records if m["type"] == "RECORD" and m["stream"] == "projects"}
+    assert keys == {"MOB"}
