@@ -58,7 +58,7 @@ class JiraStream(RESTStream[Any]):
         answers several endpoints as an anonymous user (empty results, no 401).
         """
         tap = self._tap
-        if getattr(tap, "jira_myself", None) is None:
+        if tap.jira_myself is None:  # type: ignore[attr-defined]
             tap.jira_myself = self.get_json("/myself")  # type: ignore[attr-defined]
         return tap.jira_myself  # type: ignore[attr-defined,no-any-return]
 

@@ -16,6 +16,8 @@ class TapJira(Tap):
     name = "tap-jira"
     package_name = "tap-jira"
     config_jsonschema = settings.CONFIG_SCHEMA
+    # `/myself` of the token owner, read once per run by the first stream that syncs.
+    jira_myself: dict[str, Any] | None = None
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -549,6 +550,4 @@ def _hex_id(rng: random.Random) -> str:
 
 
 def _uuid(rng: random.Random) -> str:
-    import uuid
-
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))

@@ -123,9 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
             if route is None:
                 status = 405 if path_known else 404
                 raise routes.HttpError(status, "Method not allowed" if path_known else "Not found")
-            if principal.kind == "rejected" and not route.anonymous:
-                response = routes.unauthorized()
-            elif not principal.authenticated and not route.anonymous:
+            if not principal.authenticated and not route.anonymous:
                 response = routes.unauthorized()
             else:
                 body = _parse_json(raw)
