@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 
 from tap_jira import timestamps
-from tests.conftest import REPO, tool
+from tests.conftest import REPO, run_tap, tool
+from tests.emulator import JiraEmulator
 from tests.pipeline import TAP, sync_to_jsonl
 
 
@@ -109,3 +110,15 @@ def test_config_from_environment(emulator, tmp_path):
     records = [json.loads(line) for line in done.stdout.splitlines()]
     keys = {m["record"]["key"] for m in records if m["type"] == "RECORD" and m["stream"] == "projects"}
     assert keys == {"MOB"}
+
+
+def test_capped_pages_are_followed_to_the_end(tmp_path):
+    """page_size 500 is more than /project/search (100) and /search/jql with *all (100) give."""
+    with JiraEmulator(seed=9, issues=230, projects=130, users=5) as site_emulator:
+        run = run_tap(tmp_path, site_emulator.config(page_size=500))
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert exactly_once(run.records("projects"), "id") == {p.id for p in site_emulator.site.projects}
+        assert exactly_once(run.records("issues"), "id") == set(site_emulator.site.issues_by_id)
+        counts = site_emulator.request_counts()
+        assert counts["GET /rest/api/3/project/search"] == 2
+        assert counts["POST /rest/api/3/search/jql"] == 3
