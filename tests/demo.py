@@ -19,11 +19,6 @@ from tests.emulator import JiraEmulator
 from tests.pipeline import sync_to_jsonl
 
 
-def expected_counts(emulator: JiraEmulator) -> dict[str, int]:
-    site = emulator.site
-    return {"issues": len(site.issues), "projects": len(site.projects), "users": len(site.users), "resolutions": 5}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", type=Path, required=True, help="path to the target-jsonl executable")
@@ -42,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.monotonic() - started
         requests = emulator.request_counts()
 
-    counts, expected = run.counts(), expected_counts(emulator)
+    counts, expected = run.counts(), emulator.site.record_counts()
     print(f"tap-jira | target-jsonl -> {run.output_dir}/  in {elapsed:.1f} s "
           f"(exit codes: tap {run.tap_returncode}, target {run.target_returncode})\n")
     print(f"{'stream':<12} {'records':>8} {'expected':>9}  complete")

@@ -56,7 +56,7 @@ def test_wrong_api_token_is_named_and_nothing_is_emitted(tmp_path, emulator):
     ],
 )
 def test_jql_jira_refuses_is_reported_with_the_config_key(tmp_path, emulator, overrides, needles):
-    run = run_tap(tmp_path, emulator.config(**overrides, api_token=emulator.site.account.api_token))
+    run = run_tap(tmp_path, emulator.config(**overrides))
     assert_one_line_error(run, "HTTP 400", *needles, code=1)
 
 

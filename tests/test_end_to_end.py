@@ -12,6 +12,7 @@ import pytest
 from tap_jira import timestamps
 from tests.conftest import REPO, run_tap, tool
 from tests.emulator import JiraEmulator
+from tests.emulator.data import RESOLUTIONS
 from tests.pipeline import TAP, sync_to_jsonl
 
 
@@ -65,7 +66,7 @@ def test_every_project_user_and_resolution_arrives_exactly_once(full_sync, emula
     site = emulator.site
     assert exactly_once(run.records("projects"), "id") == {p.id for p in site.projects}
     assert exactly_once(run.records("users"), "accountId") == {u.account_id for u in site.users}
-    assert exactly_once(run.records("resolutions"), "id") == {"10000", "10001", "10002", "10003", "10004"}
+    assert exactly_once(run.records("resolutions"), "id") == {r[0] for r in RESOLUTIONS}
     assert {p["key"] for p in run.records("projects")} == {p.key for p in site.projects}
 
 

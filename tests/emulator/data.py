@@ -523,6 +523,11 @@ class Site:
             definitions.append(entry)
         return definitions
 
+    def record_counts(self) -> dict[str, int]:
+        """How many records a complete sync of each stream must deliver."""
+        return {"issues": len(self.issues), "projects": len(self.projects), "users": len(self.users),
+                "resolutions": len(RESOLUTIONS)}
+
     # ---- mutations tests use ---------------------------------------------------------
 
     def touch(self, issue_id: str, when: datetime) -> None:
