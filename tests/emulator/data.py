@@ -16,6 +16,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .boards import Board, make_boards
+
 UTC = timezone.utc
 
 # The newest instant the generator produces; fixed so data never depends on "now".
@@ -93,6 +95,27 @@ class Worklog:
     seconds: int
 
 
+# What one changelog entry changed: (field, fieldtype, fieldId or None, from, fromString, to, toString).
+HISTORY_ITEMS = [
+    ("status", "jira", "status", "10000", "To Do", "3", "In Progress"),
+    ("status", "jira", "status", "3", "In Progress", "10001", "Done"),
+    ("assignee", "jira", "assignee", None, None, "5b10a2844c20165700ede21g", "Mia Krystof"),
+    ("labels", "jira", "labels", None, "", None, "backend urgent"),
+    ("summary", "jira", "summary", None, "Old summary", None, "Fix login redirect loop"),
+    ("Sprint", "custom", "customfield_10020", "", "", "3, 5", "Sprint 3, Sprint 5"),
+    ("IssueParentAssociation", "jira", None, None, None, "10042", "ENG-7"),
+    ("Story point estimate", "custom", "customfield_10016", None, "3", None, "5"),
+]
+
+
+@dataclass(slots=True)
+class History:
+    id: str
+    author: User
+    created: datetime
+    kind: int  # index into HISTORY_ITEMS; a second item is added for even kinds
+
+
 @dataclass
 class Issue:
     id: str
@@ -105,6 +128,7 @@ class Issue:
     resolved: datetime | None = None
     comments: list[Comment] = field(default_factory=list)
     worklogs: list[Worklog] = field(default_factory=list)
+    histories: list[History] = field(default_factory=list)  # oldest first
 
 
 STATUSES = {
@@ -193,7 +217,12 @@ class Site:
         users: int = 230,
         site_zone: str = "America/Los_Angeles",
         profile_zone: str = "Australia/Sydney",
+        busy_every: int = 10,
+        boards: int = 12,
     ) -> None:
+        """`busy_every`: one issue in that many has more children than Jira sends inline
+        (always more histories; every 4th of those more comments, every 50th more
+        worklogs; the first one 150 histories, 60 comments and 35 worklogs)."""
         self.base_url = base_url.rstrip("/")
         self.site_zone = ZoneInfo(site_zone)
         self.rng = random.Random(seed)
@@ -214,9 +243,12 @@ class Site:
         self.issues: list[Issue] = []
         self._next_comment_id = 10000
         self._next_worklog_id = 10000
+        self._next_history_id = 10000
+        self.busy_every = busy_every
         for index in range(issues):
             self.issues.append(self._make_issue(index))
         self.issues_by_id = {issue.id: issue for issue in self.issues}
+        self.boards: list[Board] = make_boards(self.rng, self.projects, boards, DATA_END)
 
     # ---- generation -------------------------------------------------------------
 
@@ -262,11 +294,32 @@ class Site:
             resolved=resolved,
             static_fields=self._static_fields(index, project, status_key, created),
         )
-        for _ in range(rng.randrange(3)):
+        comments, worklogs, histories = self._child_counts(index)
+        for _ in range(comments):
             issue.comments.append(self._make_comment(created, updated))
-        for _ in range(rng.randrange(2)):
+        for _ in range(worklogs):
             issue.worklogs.append(self._make_worklog(created, updated))
+        for _ in range(histories):
+            issue.histories.append(self._make_history(created, updated))
+        issue.comments.sort(key=lambda c: c.created)
+        issue.worklogs.sort(key=lambda w: w.created)
+        issue.histories.sort(key=lambda h: h.created)
         return issue
+
+    def _child_counts(self, index: int) -> tuple[int, int, int]:
+        """(comments, worklogs, histories): a few, a couple and about ten, unless busy."""
+        rng = self.rng
+        comments, worklogs, histories = rng.randrange(5), rng.randrange(4), rng.randrange(5, 16)
+        if self.busy_every and index % self.busy_every == 3:
+            busy = index // self.busy_every
+            if busy == 0:
+                return 60, 35, 150
+            histories = rng.randrange(41, 151)
+            if busy % 4 == 0:
+                comments = rng.randrange(21, 61)
+            if busy % 50 == 0:
+                worklogs = rng.randrange(21, 36)
+        return comments, worklogs, histories
 
     def _between(self, start: datetime, end: datetime) -> datetime:
         span_ms = max(int((end - start).total_seconds() * 1000), 1)
@@ -283,6 +336,11 @@ class Site:
         created = self._between(start, end)
         return Worklog(str(self._next_worklog_id), self.rng.choice(self.users), adf("Worked on it"),
                        created, created, self._between(created, end), 60 * self.rng.randrange(15, 480))
+
+    def _make_history(self, start: datetime, end: datetime) -> History:
+        self._next_history_id += 1
+        return History(str(self._next_history_id), self.rng.choice(self.users), to_millis(self._between(start, end)),
+                       self.rng.randrange(len(HISTORY_ITEMS)))
 
     def _static_fields(self, index: int, project: Project, status_key: str, created: datetime) -> dict[str, Any]:
         rng = self.rng
@@ -483,8 +541,52 @@ class Site:
             "issueId": issue.id,
         }
 
-    def issue_fields(self, issue: Issue) -> dict[str, Any]:
-        """Every field of the issue, as GET issue / search with ``fields=*all`` returns them."""
+    def history_json(self, history: History) -> dict[str, Any]:
+        kinds = [history.kind] + ([(history.kind + 3) % len(HISTORY_ITEMS)] if history.kind % 2 == 0 else [])
+        items = []
+        for kind in kinds:
+            field_name, field_type, field_id, from_id, from_text, to_id, to_text = HISTORY_ITEMS[kind]
+            item = {"field": field_name, "fieldtype": field_type}
+            if field_id:  # Jira leaves fieldId out of some items
+                item["fieldId"] = field_id
+            item.update({"from": from_id, "fromString": from_text, "to": to_id, "toString": to_text})
+            items.append(item)
+        return {"id": history.id, "author": self.user_json(history.author),
+                "created": self.timestamp(history.created), "items": items}
+
+    def changelog_envelope(self, issue: Issue, cap: int) -> dict[str, Any]:
+        """The `changelog` expand: the newest `cap` histories, newest first, and the true total."""
+        newest = [self.history_json(h) for h in reversed(issue.histories[-cap:])] if cap else []
+        return {"startAt": 0, "maxResults": len(newest), "total": len(issue.histories), "histories": newest}
+
+    def issue_bean(self, issue: Issue, wanted: list[str], expand: set[str] = frozenset(),
+                   comment_cap: int = 20, changelog_cap: int = 40) -> dict[str, Any]:
+        """An IssueBean with the `wanted` fields.  The default caps are search's."""
+        if set(wanted) <= {"id"}:
+            return {"id": issue.id}
+        body: dict[str, Any] = {
+            "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
+            "id": issue.id,
+            "self": f"{self.base_url}/rest/api/3/issue/{issue.id}",
+            "key": issue.key,
+        }
+        all_fields = self.issue_fields(issue, comment_cap)
+        excluded = {name[1:] for name in wanted if name.startswith("-")}
+        if "*all" in wanted or "*navigable" in wanted:
+            chosen = {k: v for k, v in all_fields.items() if k not in excluded}
+        else:
+            chosen = {k: all_fields[k] for k in wanted if k in all_fields and k not in excluded}
+        body["fields"] = chosen
+        if "changelog" in expand:
+            body["changelog"] = self.changelog_envelope(issue, changelog_cap)
+        return body
+
+    def issue_fields(self, issue: Issue, comment_cap: int = 20) -> dict[str, Any]:
+        """Every field of the issue, as search with ``fields=*all`` returns them.
+
+        Inline children are capped like Jira's: the newest `comment_cap` comments
+        (20 on search, 100 on GET issue and bulk fetch) and the oldest 20 worklogs,
+        each envelope with the true `total`."""
         fields = dict(issue.static_fields)
         fields["watches"] = {**fields["watches"], "self": f"{self.base_url}/rest/api/3/issue/{issue.key}/watchers"}
         fields["votes"] = {**fields["votes"], "self": f"{self.base_url}/rest/api/3/issue/{issue.key}/votes"}
@@ -492,12 +594,12 @@ class Site:
         fields["updated"] = self.timestamp(issue.updated)
         fields["statuscategorychangedate"] = self.timestamp(issue.updated)
         fields["resolutiondate"] = None if issue.resolved is None else self.timestamp(issue.resolved)
-        comments = [self.comment_json(issue, c) for c in issue.comments]
+        comments = [self.comment_json(issue, c) for c in issue.comments[-comment_cap:]]
         fields["comment"] = {
             "comments": comments,
             "self": f"{self.base_url}/rest/api/3/issue/{issue.id}/comment",
             "maxResults": len(comments),
-            "total": len(comments),
+            "total": len(issue.comments),
             "startAt": 0,
         }
         worklogs = [self.worklog_json(issue, w) for w in issue.worklogs[:20]]
@@ -526,13 +628,31 @@ class Site:
     def record_counts(self) -> dict[str, int]:
         """How many records a complete sync of each stream must deliver."""
         return {"issues": len(self.issues), "projects": len(self.projects), "users": len(self.users),
-                "resolutions": len(RESOLUTIONS)}
+                "resolutions": len(RESOLUTIONS),
+                "comments": sum(len(i.comments) for i in self.issues),
+                "worklogs": sum(len(i.worklogs) for i in self.issues),
+                "changelogs": sum(len(i.histories) for i in self.issues),
+                "boards": len(self.boards), "sprints": sum(len(b.sprints) for b in self.boards)}
 
     # ---- mutations tests use ---------------------------------------------------------
 
     def touch(self, issue_id: str, when: datetime) -> None:
         """Record an edit of an issue at `when` (an aware datetime)."""
         self.issues_by_id[issue_id].updated = to_millis(when.astimezone(UTC))
+
+    def find_issue(self, id_or_key: str) -> Issue | None:
+        found = self.issues_by_id.get(id_or_key)
+        return found or next((i for i in self.issues if i.key == id_or_key), None)
+
+    def add_comment(self, issue_id: str, when: datetime) -> Comment:
+        """A new comment; like Jira, commenting also moves the issue's `updated`."""
+        issue = self.issues_by_id[issue_id]
+        when = to_millis(when.astimezone(UTC))
+        self._next_comment_id += 1
+        comment = Comment(str(self._next_comment_id), self.account.user, adf("Added later"), when, when)
+        issue.comments.append(comment)
+        issue.updated = max(issue.updated, when)
+        return comment
 
     def add_issue(self, project_key: str, created: datetime) -> Issue:
         project = next(p for p in self.projects if p.key == project_key)

@@ -7,19 +7,18 @@ Jira's own (see ``shared/docs/jira-api.md`` §0): token (``/search/jql``), page 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from . import jql
-from .auth import UNAUTHENTICATED_BODY, Principal
-from .data import RESOLUTIONS, Issue, Site
+from . import agile, children, jql
+from .boards import AGILE
+from .data import RESOLUTIONS
+from .wire import HttpError, Request, Response, bare_array, decode_token, encode_token, page_bean
 
 API = "/rest/api/3"
 REMOVED_SEARCH = (
@@ -27,83 +26,6 @@ REMOVED_SEARCH = (
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Any
-    principal: Principal
-    site: Site
-    params: dict[str, str] = field(default_factory=dict)
-
-    def arg(self, name: str, default: Any = None) -> Any:
-        """A parameter from the JSON body (POST) or the query string (GET)."""
-        if isinstance(self.body, dict) and name in self.body:
-            return self.body[name]
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def arg_list(self, name: str) -> list[str]:
-        """Multi-valued parameters: a JSON list, repeated query keys or comma-separated."""
-        if isinstance(self.body, dict) and name in self.body:
-            value = self.body[name]
-            return [str(v) for v in value] if isinstance(value, list) else str(value).split(",")
-        return [part for value in self.query.get(name, []) for part in value.split(",") if part]
-
-    def int_arg(self, name: str, default: int) -> int:
-        value = self.arg(name, default)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise HttpError(400, f"The {name} parameter must be a number.") from None
-
-    def url(self, **params: Any) -> str:
-        query = urlencode({k: v for k, v in params.items() if v is not None})
-        return f"{self.site.base_url}{self.path}" + (f"?{query}" if query else "")
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any  # JSON-serialisable, or str for text/plain
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class HttpError(Exception):
-    """Answered with Jira's ErrorCollection body."""
-
-    def __init__(self, status: int, *messages: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(messages)
-        self.status = status
-        self.body = {"errorMessages": list(messages), "errors": errors or {}}
-
-
-def unauthorized() -> Response:
-    return Response(401, UNAUTHENTICATED_BODY)
-
-
-# ---- paging -----------------------------------------------------------------------
-
-
-def page_bean(request: Request, values: list[Any], default_size: int, cap: int) -> dict[str, Any]:
-    """Jira's PageBean: startAt/maxResults/total/isLast, with the cap applied silently."""
-    start = max(request.int_arg("startAt", 0), 0)
-    size = min(max(request.int_arg("maxResults", default_size), 0), cap)
-    page = values[start : start + size]
-    is_last = start + size >= len(values)
-    bean: dict[str, Any] = {"self": request.url(startAt=start, maxResults=size)}
-    if not is_last:
-        bean["nextPage"] = request.url(startAt=start + size, maxResults=size)
-    bean.update({"maxResults": size, "startAt": start, "total": len(values), "isLast": is_last, "values": page})
-    return bean
-
-
-def bare_array(request: Request, values: list[Any], default_size: int, cap: int) -> list[Any]:
-    start = max(request.int_arg("startAt", 0), 0)
-    size = min(max(request.int_arg("maxResults", default_size), 0), cap)
-    return values[start : start + size]
 
 
 # ---- platform endpoints -------------------------------------------------------------
@@ -184,51 +106,15 @@ def search_jql(request: Request) -> Response:
     id_only = set(wanted) <= {"id", "key"}
     size = min(max(request.int_arg("maxResults", 50), 1), 5000 if id_only else 100)
     fingerprint = hashlib.sha256(json.dumps([text, sorted(wanted)]).encode()).hexdigest()[:16]
-    start = _decode_token(request.arg("nextPageToken"), fingerprint)
+    start = decode_token(request.arg("nextPageToken"), fingerprint)
     page = matched[start : start + size]
-    body: dict[str, Any] = {"issues": [_issue_json(site, issue, wanted, expand) for issue in page]}
+    body: dict[str, Any] = {"issues": [site.issue_bean(issue, wanted, expand) for issue in page]}
     if start + size < len(matched):
-        body["nextPageToken"] = _encode_token(fingerprint, start + size)
+        body["nextPageToken"] = encode_token(fingerprint, start + size)
     body["isLast"] = start + size >= len(matched)
     if "names" in expand:
         body["names"] = {f["id"]: f["name"] for f in site.field_definitions()}
     return Response(200, body)
-
-
-def _issue_json(site: Site, issue: Issue, wanted: list[str], expand: set[str]) -> dict[str, Any]:
-    if set(wanted) <= {"id"}:
-        return {"id": issue.id}
-    body: dict[str, Any] = {
-        "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
-        "id": issue.id,
-        "self": f"{site.base_url}{API}/issue/{issue.id}",
-        "key": issue.key,
-    }
-    all_fields = site.issue_fields(issue)
-    excluded = {name[1:] for name in wanted if name.startswith("-")}
-    if "*all" in wanted or "*navigable" in wanted:
-        chosen = {k: v for k, v in all_fields.items() if k not in excluded}
-    else:
-        chosen = {k: all_fields[k] for k in wanted if k in all_fields and k not in excluded}
-    body["fields"] = chosen
-    return body
-
-
-def _encode_token(fingerprint: str, offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{fingerprint}:{offset}".encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str | None, fingerprint: str) -> int:
-    if not token:
-        return 0
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        token_fingerprint, _, offset = base64.urlsafe_b64decode(padded).decode().partition(":")
-        if token_fingerprint == fingerprint:
-            return int(offset)
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise HttpError(400, "The provided next page token is invalid or expired.")
 
 
 # ---- routing ------------------------------------------------------------------------
@@ -257,6 +143,17 @@ ROUTES = [
     Route(("GET",), f"{API}/resolution/search", resolution_search, anonymous=True),
     Route(("GET", "POST"), f"{API}/search/jql", search_jql, anonymous=True),
     Route(("GET", "POST"), f"{API}/search", removed_search, anonymous=True),
+    Route(("POST",), f"{API}/issue/bulkfetch", children.issue_bulkfetch, anonymous=False),
+    Route(("GET",), f"{API}/issue/{{issueIdOrKey}}/comment", children.issue_comments, anonymous=False),
+    Route(("GET",), f"{API}/issue/{{issueIdOrKey}}/worklog", children.issue_worklogs, anonymous=False),
+    Route(("GET",), f"{API}/issue/{{issueIdOrKey}}/changelog", children.issue_changelogs, anonymous=False),
+    Route(("POST",), f"{API}/changelog/bulkfetch", children.changelog_bulkfetch, anonymous=False),
+    Route(("POST",), f"{API}/comment/list", children.comment_list, anonymous=False),
+    Route(("GET",), f"{API}/worklog/updated", children.worklog_updated, anonymous=False),
+    Route(("POST",), f"{API}/worklog/list", children.worklog_list, anonymous=False),
+    Route(("GET",), f"{AGILE}/board", agile.boards, anonymous=False),
+    Route(("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, anonymous=False),
+    Route(("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, anonymous=False),
     Route(("GET", "POST"), "/rest/api/2/search", removed_search, anonymous=True),
 ]
 

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import routes
+from . import routes, wire
 from .auth import authenticate
 from .data import Site
 
@@ -122,28 +122,28 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if route is None:
                 status = 405 if path_known else 404
-                raise routes.HttpError(status, "Method not allowed" if path_known else "Not found")
+                raise wire.HttpError(status, "Method not allowed" if path_known else "Not found")
             if not principal.authenticated and not route.anonymous:
-                response = routes.unauthorized()
+                response = wire.unauthorized()
             else:
                 body = _parse_json(raw)
-                request = routes.Request(
+                request = wire.Request(
                     self.command, url.path, parse_qs(url.query), body, principal, self.emulator.site, params
                 )
                 response = route.handler(request)
-        except routes.HttpError as error:
-            response = routes.Response(error.status, error.body)
+        except wire.HttpError as error:
+            response = wire.Response(error.status, error.body)
         self.emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status))
         self._send(response)
 
     def _admin(self, command: str) -> None:
         if command == "requests":
             counts = self.emulator.request_counts()
-            self._send(routes.Response(200, dict(sorted(counts.items()))))
+            self._send(wire.Response(200, dict(sorted(counts.items()))))
         else:
-            self._send(routes.Response(404, {"errorMessages": ["Unknown emulator command"], "errors": {}}))
+            self._send(wire.Response(404, {"errorMessages": ["Unknown emulator command"], "errors": {}}))
 
-    def _send(self, response: routes.Response) -> None:
+    def _send(self, response: wire.Response) -> None:
         if isinstance(response.body, str):
             payload, content_type = response.body.encode(), "text/plain;charset=UTF-8"
         else:
@@ -163,4 +163,4 @@ def _parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        raise routes.HttpError(400, "Unexpected character in the request body.") from None
+        raise wire.HttpError(400, "Unexpected character in the request body.") from None
