@@ -32,8 +32,13 @@ class JiraStream(RESTStream[Any]):
     schema = StreamSchema(SCHEMAS)
 
     @property
-    def url_base(self) -> str:
+    def api_base(self) -> str:
+        """Platform REST v3, whatever API family the stream itself pages."""
         return self.config["base_url"].rstrip("/") + API_PATH
+
+    @property
+    def url_base(self) -> str:
+        return self.api_base
 
     @cached_property
     def authenticator(self) -> AuthBase:
@@ -77,8 +82,19 @@ class JiraStream(RESTStream[Any]):
         yield from super().get_records(context)
 
     def get_json(self, path: str) -> Any:
-        """One GET outside the stream's own paging, with the same auth, retries and errors."""
-        prepared = self.build_prepared_request(method="GET", url=self.url_base + path, headers=self.http_headers)
+        return self.call_api("GET", path)
+
+    def call_api(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                 body: dict[str, Any] | None = None) -> Any:
+        """One call outside the stream's own paging, with the same auth, retries and errors.
+
+        `path` is relative to REST v3.  This goes through the SDK's (private)
+        `_request`, so that such calls get exactly the backoff and validation of
+        paged ones; no public SDK hook sends an arbitrary request that way.
+        """
+        prepared = self.build_prepared_request(
+            method=method, url=self.api_base + path, params=params or {}, headers=self.http_headers, json=body
+        )
         return self.request_decorator(self._request)(prepared, None).json()
 
     # ---- errors --------------------------------------------------------------------
@@ -87,15 +103,17 @@ class JiraStream(RESTStream[Any]):
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED:
             raise JiraAPIError(
-                f"Jira refused the credentials (HTTP 401) at {self.config['base_url']}: {auth.describe(self.config)}"
+                f"Jira refused the credentials (HTTP 401) at {self.config['base_url']}: {auth.describe(self.config)}",
+                status,
             )
         if status == HTTPStatus.FORBIDDEN:
             raise JiraAPIError(
                 f"Jira denied access (HTTP 403) to {_endpoint(response)}: {_jira_message(response)}; "
-                "check the account's permissions"
+                "check the account's permissions",
+                status,
             )
         if 400 <= status < 500 and status != HTTPStatus.TOO_MANY_REQUESTS:
-            raise JiraAPIError(self.client_error_message(response))
+            raise JiraAPIError(self.client_error_message(response), status)
         super().validate_response(response)
 
     def client_error_message(self, response: requests.Response) -> str:

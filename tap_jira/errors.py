@@ -13,3 +13,7 @@ class ConfigError(TapJiraError):
 
 class JiraAPIError(TapJiraError, FatalAPIError):
     """Jira answered with an error that retrying will not fix."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

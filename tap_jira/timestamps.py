@@ -25,9 +25,20 @@ def parse(value: str) -> datetime:
     return parsed
 
 
-def to_utc_iso(value: str) -> str:
-    """``2022-12-08T02:22:18.889-0800`` -> ``2022-12-08T10:22:18.889000+00:00``."""
+def to_utc_iso(value: str | int | float) -> str:
+    """``2022-12-08T02:22:18.889-0800`` -> ``2022-12-08T10:22:18.889000+00:00``.
+
+    Numbers are epoch seconds or milliseconds: the changelog bulk fetch documents
+    `created` as a date-time but its example shows epoch seconds.
+    """
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if abs(value) >= 1e11 else value
+        return format_utc(datetime.fromtimestamp(seconds, UTC))
     return format_utc(parse(value))
+
+
+def minute_floor(instant: datetime) -> datetime:
+    return instant.replace(second=0, microsecond=0)
 
 
 def format_utc(instant: datetime) -> str:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import config as settings
 from .. import jql, timestamps
+from ..children import BatchPlan, ChildFetcher, collect_children
+from ..children.inline import strip_envelopes
 from ..client import JiraStream
 from ..pagination import TokenPaginator
 
@@ -34,17 +36,58 @@ class IssuesStream(JiraStream):
     def get_new_paginator(self) -> TokenPaginator:
         return TokenPaginator()
 
+    # The children of the batch being emitted, by child stream (see streams/children.py).
+    batch_children: dict[str, list[dict[str, Any]]] = {}
+
+    @property
+    def wanted_children(self) -> set[str]:
+        return {child.name for child in self.child_streams if child.selected}
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         # Fixed for the whole run: the bookmark moves while records flow, but a
         # page token is only valid with the query that produced it.
-        self._query = self.build_query(context)
+        self.window_start = self.search_window_start(context)
+        self._query = self.build_query()
         self.logger.info("Issues JQL: %s", self._query)
-        yield from super().get_records(context)
+        self._batch_number = self._children_synced = 0
+        plan = BatchPlan(self.wanted_children)
+        batch: list[dict[str, Any]] = []
+        for issue in super().get_records(context):
+            if not plan.fits(issue):
+                yield from self._emit_batch(batch)
+                batch = []
+                plan.clear()
+            plan.add(issue)
+            batch.append(issue)
+        yield from self._emit_batch(batch)
 
-    def build_query(self, context: Context | None) -> str:
-        since = self.get_starting_timestamp(context) or EPOCH
+    def _emit_batch(self, issues: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """Complete the batch's children first: the SDK syncs them at its first issue,
+        before that issue is written, so STATE never passes an issue whose children
+        are not out yet."""
+        if not issues:
+            return
+        fetcher = ChildFetcher(self.call_api)
+        self.batch_children = collect_children(issues, self.wanted_children, fetcher)
+        self._batch_number += 1
+        yield from issues
+
+    def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
+        if self._children_synced != self._batch_number:
+            self._children_synced = self._batch_number
+            yield {"batch": self._batch_number}
+
+    def search_window_start(self, context: Context | None) -> datetime:
+        """Where the search starts: the oldest bookmark among the selected streams this
+        search feeds, so a child stream selected later still gets its whole history."""
+        family = [self] + list(self.child_streams)
+        starts = [s.get_starting_timestamp(context if s is self else None) or EPOCH
+                  for s in family if s.selected]
+        return timestamps.minute_floor(min(starts, default=EPOCH).astimezone(timezone.utc))
+
+    def build_query(self) -> str:
         return jql.incremental_issue_query(
-            since, self.profile_zone, self.config.get("projects") or (), self.config.get("jql")
+            self.window_start, self.profile_zone, self.config.get("projects") or (), self.config.get("jql")
         )
 
     def prepare_request_payload(self, context: Context | None, next_page_token: str | None) -> dict[str, Any]:
@@ -53,6 +96,8 @@ class IssuesStream(JiraStream):
             "fields": ["*all"],  # /search/jql returns ids only unless fields are named
             "maxResults": settings.page_size(self.config, SEARCH_PAGE_CAP),
         }
+        if "changelogs" in self.wanted_children:
+            payload["expand"] = "changelog"  # the newest 40 histories inline; often all of them
         if next_page_token:
             payload["nextPageToken"] = next_page_token
         return payload
@@ -62,6 +107,7 @@ class IssuesStream(JiraStream):
         # Jira occasionally omits `updated`; fall back to `created` so the row still lands.
         stamp = fields.get("updated") or fields.get("created")
         row["updated"] = timestamps.to_utc_iso(stamp) if stamp else None
+        strip_envelopes(row)
         return row
 
     def client_error_message(self, response: requests.Response) -> str:

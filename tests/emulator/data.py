@@ -309,12 +309,12 @@ class Site:
     def _child_counts(self, index: int) -> tuple[int, int, int]:
         """(comments, worklogs, histories): a few, a couple and about ten, unless busy."""
         rng = self.rng
-        comments, worklogs, histories = rng.randrange(5), rng.randrange(4), rng.randrange(5, 16)
+        comments, worklogs, histories = rng.randrange(5), rng.randrange(4), rng.randrange(3, 11)
         if self.busy_every and index % self.busy_every == 3:
             busy = index // self.busy_every
             if busy == 0:
                 return 60, 35, 150
-            histories = rng.randrange(41, 151)
+            histories = rng.randrange(41, 71)
             if busy % 4 == 0:
                 comments = rng.randrange(21, 61)
             if busy % 50 == 0:

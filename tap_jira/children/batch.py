@@ -1,0 +1,73 @@
+"""Complete the children of a batch of issues: inline where Jira sent them all,
+one bulk fetch per child type for the rest.
+
+This is the "what to fetch" half; the child streams only emit what it returns,
+in issue order, so the fetches can later run in parallel without touching them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fetch import CHANGELOG_BULK_ISSUES, CHANGELOG_BULK_PAGE, ChildFetcher
+from .inline import inline_children
+
+CHILD_STREAMS = ("comments", "worklogs", "changelogs")
+# Issues held in memory at most before their children are completed and emitted.
+MAX_BATCH_ISSUES = 2000
+
+
+class BatchPlan:
+    """Where a batch of issues ends: before the changelogs it must bulk-fetch would
+    spill into a second page (or past 1000 issues), and at `MAX_BATCH_ISSUES` at the
+    latest.  Cutting there keeps every changelog bulk call a single, full page."""
+
+    def __init__(self, streams: set[str]) -> None:
+        self.track_changelogs = "changelogs" in streams
+        self.clear()
+
+    def clear(self) -> None:
+        self.issues = self.overflowing = self.histories = 0
+
+    def fits(self, issue: dict[str, Any]) -> bool:
+        if self.issues >= MAX_BATCH_ISSUES:
+            return False
+        load = self._changelog_load(issue)
+        if not load or not self.overflowing:
+            return True
+        return self.histories + load <= CHANGELOG_BULK_PAGE and self.overflowing < CHANGELOG_BULK_ISSUES
+
+    def add(self, issue: dict[str, Any]) -> None:
+        self.issues += 1
+        load = self._changelog_load(issue)
+        if load:
+            self.overflowing += 1
+            self.histories += load
+
+    def _changelog_load(self, issue: dict[str, Any]) -> int:
+        """How many histories the issue adds to the changelog bulk fetch (0: inline has them all)."""
+        if not self.track_changelogs:
+            return 0
+        found = inline_children(issue, "changelogs")
+        return 0 if found.complete else max(found.total, 1)
+
+
+def collect_children(issues: list[dict[str, Any]], streams: set[str],
+                     fetcher: ChildFetcher) -> dict[str, list[dict[str, Any]]]:
+    """For each wanted child stream, every child of `issues`, each tagged with `issueId`."""
+    collected: dict[str, list[dict[str, Any]]] = {}
+    for stream in CHILD_STREAMS:
+        if stream not in streams:
+            continue
+        inline = {issue["id"]: inline_children(issue, stream) for issue in issues}
+        missing = [issue_id for issue_id, found in inline.items() if not found.complete]
+        fetched = getattr(fetcher, stream)(missing) if missing else {}
+        records = []
+        for issue in issues:
+            issue_id = issue["id"]
+            children = fetched.get(issue_id, []) if issue_id in missing else inline[issue_id].records
+            if stream == "changelogs" and issue_id not in missing:
+                children = children[::-1]  # the inline changelog is newest first; keep oldest first
+            records.extend({**child, "issueId": str(child.get("issueId") or issue_id)} for child in children)
+        collected[stream] = records
+    return collected

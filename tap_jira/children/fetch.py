@@ -1,0 +1,100 @@
+"""The calls that fetch children Jira did not embed, batched as widely as Jira allows.
+
+- changelogs: ``POST /changelog/bulkfetch``, up to 1000 issues a call, token paging;
+- comments: ``POST /issue/bulkfetch`` (100 issues a call, which embeds up to 100
+  comments an issue, like GET issue), then ``/issue/{id}/comment`` paging only for
+  issues with still more;
+- worklogs: ``/issue/{id}/worklog`` (5000 a page) for the few issues over the inline
+  cap of 20.  ``/worklog/updated`` cannot be narrowed to given issues: it lists every
+  worklog on the site changed since a time, which costs more calls than it saves
+  unless many issues overflow.
+
+Each method takes issue ids and returns ``{issue id: [child, ...]}`` in Jira's order;
+an issue deleted since the search (404) is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any, Callable
+
+from ..errors import JiraAPIError
+
+# call(method, path relative to /rest/api/3, params=..., body=...) -> parsed JSON
+ApiCall = Callable[..., Any]
+
+CHANGELOG_BULK_ISSUES = 1000
+CHANGELOG_BULK_PAGE = 10000  # the request schema's maximum
+ISSUE_BULK_ISSUES = 100
+COMMENT_PAGE = 100
+WORKLOG_PAGE = 5000
+
+logger = logging.getLogger("tap-jira")
+
+
+def chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+class ChildFetcher:
+    def __init__(self, call: ApiCall) -> None:
+        self.call = call
+
+    def changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for ids in chunks(issue_ids, CHANGELOG_BULK_ISSUES):
+            token: str | None = None
+            while True:
+                body: dict[str, Any] = {"issueIdsOrKeys": ids, "maxResults": CHANGELOG_BULK_PAGE}
+                if token:
+                    body["nextPageToken"] = token
+                page = self.call("POST", "/changelog/bulkfetch", body=body)
+                for entry in page.get("issueChangeLogs") or []:
+                    found[str(entry["issueId"])].extend(entry.get("changeHistories") or [])
+                token = page.get("nextPageToken")
+                if not token or token == "null":  # documented as "null" on the last page
+                    break
+        return dict(found)
+
+    def comments(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        still_short: list[str] = []
+        for ids in chunks(issue_ids, ISSUE_BULK_ISSUES):
+            page = self.call("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]})
+            for issue in page.get("issues") or []:
+                envelope = (issue.get("fields") or {}).get("comment") or {}
+                comments = envelope.get("comments") or []
+                if len(comments) >= (envelope.get("total") or 0):
+                    found[str(issue["id"])] = comments
+                else:
+                    still_short.append(str(issue["id"]))
+        for issue_id in still_short:
+            comments = self._paged(f"/issue/{issue_id}/comment", "comments", COMMENT_PAGE, {"orderBy": "created"})
+            if comments is not None:
+                found[issue_id] = comments
+        return found
+
+    def worklogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        found = {}
+        for issue_id in issue_ids:
+            worklogs = self._paged(f"/issue/{issue_id}/worklog", "worklogs", WORKLOG_PAGE)
+            if worklogs is not None:
+                found[issue_id] = worklogs
+        return found
+
+    def _paged(self, path: str, key: str, size: int, extra: dict[str, Any] | None = None) -> list[dict] | None:
+        """startAt/total paging (no `isLast` on these endpoints); None if the issue is gone."""
+        items: list[dict[str, Any]] = []
+        while True:
+            try:
+                page = self.call("GET", path, params={"startAt": len(items), "maxResults": size, **(extra or {})})
+            except JiraAPIError as error:
+                if error.status == 404:
+                    logger.warning("Skipping the %s of an issue deleted or hidden since the search (%s)", key, path)
+                    return None
+                raise
+            batch = page.get(key) or []
+            items.extend(batch)
+            if not batch or len(items) >= (page.get("total") or 0):
+                return items

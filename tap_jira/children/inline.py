@@ -1,0 +1,50 @@
+"""Children that arrive inside a search result, and whether Jira sent all of them.
+
+Search caps what it embeds (worklogs at 20, comments at about 20, changelog
+histories at 40) but keeps the true count in the envelope's `total`; a list as
+long as its `total` is complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# stream -> (where the envelope sits in the issue, the list's key inside it)
+ENVELOPES = {
+    "comments": (("fields", "comment"), "comments"),
+    "worklogs": (("fields", "worklog"), "worklogs"),
+    "changelogs": (("changelog",), "histories"),
+}
+
+
+@dataclass(frozen=True)
+class Inline:
+    records: list[dict[str, Any]]
+    complete: bool
+    total: int  # what Jira says exists (0 when it does not say)
+
+
+def inline_children(issue: dict[str, Any], stream: str) -> Inline:
+    """The `stream` children embedded in `issue`; a missing envelope counts as incomplete."""
+    path, key = ENVELOPES[stream]
+    envelope: Any = issue
+    for step in path:
+        envelope = envelope.get(step) if isinstance(envelope, dict) else None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get(key), list):
+        return Inline([], complete=False, total=0)
+    records = envelope[key]
+    total = envelope.get("total")
+    if not isinstance(total, int):
+        return Inline(records, complete=False, total=0)
+    return Inline(records, complete=len(records) >= total, total=total)
+
+
+def strip_envelopes(issue: dict[str, Any]) -> None:
+    """Drop the embedded children from an issue record: they have streams of their own,
+    and a truncated copy inside the issue would look complete to a warehouse user."""
+    fields = issue.get("fields")
+    if isinstance(fields, dict):
+        fields.pop("comment", None)
+        fields.pop("worklog", None)
+    issue.pop("changelog", None)

@@ -1,0 +1,66 @@
+"""Jira Software (Agile 1.0) streams: boards, and the sprints each scrum board shows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import timestamps
+from ..errors import JiraAPIError
+from .reference import PageBeanStream
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers.types import Context
+
+AGILE_PATH = "/rest/agile/1.0"
+NO_SPRINTS = "does not support sprints"
+
+
+class AgileStream(PageBeanStream):
+    page_cap = 50  # Agile pages never hold more, whatever maxResults says
+
+    @property
+    def url_base(self) -> str:
+        return self.config["base_url"].rstrip("/") + AGILE_PATH
+
+
+class BoardsStream(AgileStream):
+    name = "boards"
+    path = "/board"
+    primary_keys = ("id",)
+
+    def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
+        yield {"boardId": record["id"], "boardType": record.get("type")}
+
+
+class SprintsStream(AgileStream):
+    """Sprints as each board lists them; a sprint shared by two boards comes once per board."""
+
+    name = "sprints"
+    path = "/board/{boardId}/sprint"
+    primary_keys = ("id",)
+    parent_stream_type = BoardsStream
+    state_partitioning_keys = ()  # full table: nothing to keep per board
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        assert context is not None
+        if context.get("boardType") in ("kanban", "simple"):
+            self.logger.info("Board %s is a %s board, which has no sprints; skipping it",
+                             context["boardId"], context["boardType"])
+            return
+        try:
+            yield from super().get_records(context)
+        except JiraAPIError as error:
+            if error.status == 400 and NO_SPRINTS in str(error):
+                self.logger.info("Board %s does not support sprints; skipping it", context["boardId"])
+                return
+            raise
+
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
+        assert context is not None
+        row["boardId"] = context["boardId"]
+        for key in ("startDate", "endDate", "completeDate", "createdDate"):
+            if row.get(key):
+                row[key] = timestamps.to_utc_iso(row[key])
+        return row

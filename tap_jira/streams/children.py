@@ -1,0 +1,61 @@
+"""Comments, worklogs and changelog histories: children of the issues stream.
+
+The issues stream reads each batch of issues once and completes their children
+(`tap_jira.children`) before it emits any of them; the SDK then syncs these
+streams once per batch, and they emit what the batch holds.  Their state is one
+bookmark per stream (no partition per issue), and they emit only children
+changed inside the issue search's window: every change to a child also moves
+its issue's `updated`, so a child changed in the window belongs to an issue the
+search returns, and one changed before it was emitted by an earlier run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import timestamps
+from ..client import JiraStream
+from .issues import IssuesStream
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers.types import Context
+
+
+class IssueChildStream(JiraStream):
+    parent_stream_type = IssuesStream
+    state_partitioning_keys = ()  # one bookmark per stream, not one per batch or issue
+    primary_keys = ("id",)
+    replication_key = "updated"
+    instants = ("created", "updated")  # Jira timestamps normalised to UTC
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        issues = self._tap.streams[IssuesStream.name]
+        assert isinstance(issues, IssuesStream)
+        window_start = timestamps.format_utc(issues.window_start)
+        for record in issues.batch_children.get(self.name, []):
+            record = self.normalise(record)
+            if (record.get(self.replication_key) or "") >= window_start:
+                yield record
+
+    def normalise(self, record: dict[str, Any]) -> dict[str, Any]:
+        for key in self.instants:
+            if record.get(key) is not None:
+                record[key] = timestamps.to_utc_iso(record[key])
+        return record
+
+
+class CommentsStream(IssueChildStream):
+    name = "comments"
+
+
+class WorklogsStream(IssueChildStream):
+    name = "worklogs"
+    instants = ("created", "updated", "started")
+
+
+class ChangelogsStream(IssueChildStream):
+    name = "changelogs"
+    replication_key = "created"
+    instants = ("created",)
