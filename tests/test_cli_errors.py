@@ -74,4 +74,9 @@ def test_discover_and_about_need_no_config(tmp_path):
         "projects": (["id"], None, "FULL_TABLE"),
         "users": (["accountId"], None, "FULL_TABLE"),
         "resolutions": (["id"], None, "FULL_TABLE"),
+        "comments": (["id"], "updated", "INCREMENTAL"),
+        "worklogs": (["id"], "updated", "INCREMENTAL"),
+        "changelogs": (["id"], "created", "INCREMENTAL"),
+        "boards": (["id"], None, "FULL_TABLE"),
+        "sprints": (["id"], None, "FULL_TABLE"),
     }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import timestamps
 from ..client import JiraStream
-from .issues import IssuesStream
+from .issues import CHILD_WINDOW_KEY, IssuesStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -38,6 +38,10 @@ class IssueChildStream(JiraStream):
             record = self.normalise(record)
             if (record.get(self.replication_key) or "") >= window_start:
                 yield record
+        # Every child of the batch's issues is out: the next run may start from there.
+        # (The SDK has no hook for extra state, so this writes to its state dict.)
+        self.stream_state[CHILD_WINDOW_KEY] = issues.batch_high_water
+        self.state_manager.is_flushed = False
 
     def normalise(self, record: dict[str, Any]) -> dict[str, Any]:
         for key in self.instants:

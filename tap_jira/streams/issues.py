@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 # refuses unbounded JQL) that matches every issue.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SEARCH_PAGE_CAP = 5000
+# Kept in each child stream's state: the newest issue `updated` whose children it has
+# emitted.  Its own bookmark (newest child) can lag far behind on a site where, say,
+# worklogs are rare, and starting the search there would re-read that whole gap.
+CHILD_WINDOW_KEY = "issues_searched_until"
 
 
 class IssuesStream(JiraStream):
@@ -31,6 +35,10 @@ class IssuesStream(JiraStream):
     primary_keys = ("id",)
     replication_key = "updated"
     is_sorted = True  # the JQL orders by updated ASC, so STATE can advance per record
+    # The window starts before the bookmark on purpose (the bookmark's own minute, and
+    # child streams' older windows), so early records may sit below it; ascending
+    # order still moves the bookmark only past written records.
+    check_sorted = False
     records_jsonpath = "$.issues[*]"
 
     def get_new_paginator(self) -> TokenPaginator:
@@ -69,6 +77,7 @@ class IssuesStream(JiraStream):
             return
         fetcher = ChildFetcher(self.call_api)
         self.batch_children = collect_children(issues, self.wanted_children, fetcher)
+        self.batch_high_water = max(_updated_utc(issue) for issue in issues)
         self._batch_number += 1
         yield from issues
 
@@ -80,9 +89,15 @@ class IssuesStream(JiraStream):
     def search_window_start(self, context: Context | None) -> datetime:
         """Where the search starts: the oldest bookmark among the selected streams this
         search feeds, so a child stream selected later still gets its whole history."""
-        family = [self] + list(self.child_streams)
-        starts = [s.get_starting_timestamp(context if s is self else None) or EPOCH
-                  for s in family if s.selected]
+        starts = [self.get_starting_timestamp(context) or EPOCH] if self.selected else []
+        # The SDK computes a child's starting value only when the child's own sync
+        # begins, which is after this search; read its bookmark (or start_date) here.
+        for child in self.child_streams:
+            if child.selected:
+                state = child.stream_state
+                bookmark = (state.get(CHILD_WINDOW_KEY) or state.get("replication_key_value")
+                            or self.config.get("start_date"))
+                starts.append(timestamps.parse(bookmark) if bookmark else EPOCH)
         return timestamps.minute_floor(min(starts, default=EPOCH).astimezone(timezone.utc))
 
     def build_query(self) -> str:
@@ -103,10 +118,8 @@ class IssuesStream(JiraStream):
         return payload
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
-        fields = row.get("fields") or {}
         # Jira occasionally omits `updated`; fall back to `created` so the row still lands.
-        stamp = fields.get("updated") or fields.get("created")
-        row["updated"] = timestamps.to_utc_iso(stamp) if stamp else None
+        row["updated"] = _updated_utc(row) or None
         strip_envelopes(row)
         return row
 
@@ -115,3 +128,9 @@ class IssuesStream(JiraStream):
         if response.status_code == 400:
             return f"{message} (check config keys `jql` and `projects`)"
         return message
+
+
+def _updated_utc(issue: dict[str, Any]) -> str:
+    fields = issue.get("fields") or {}
+    stamp = fields.get("updated") or fields.get("created")
+    return timestamps.to_utc_iso(stamp) if stamp else ""
