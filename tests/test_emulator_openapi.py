@@ -15,41 +15,71 @@ from openapi_schema_validator import OAS30Validator
 
 from tests.emulator import JiraEmulator
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "openapi" / "jira-platform-swagger-v3.v3.json"
+OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "openapi"
+SPEC_FILES = {"platform": "jira-platform-swagger-v3.v3.json", "software": "jira-software-swagger.v3.json"}
 
 
-@lru_cache(maxsize=1)
-def spec() -> dict[str, Any]:
-    if not SPEC_PATH.exists():
-        pytest.fail(f"OpenAPI spec not found at {SPEC_PATH} (shared/ must sit beside the repository)")
-    return json.loads(SPEC_PATH.read_text())
+@lru_cache(maxsize=2)
+def spec(family: str = "platform") -> dict[str, Any]:
+    path = OPENAPI / SPEC_FILES[family]
+    if not path.exists():
+        pytest.fail(f"OpenAPI spec not found at {path} (shared/ must sit beside the repository)")
+    return json.loads(path.read_text())
+
+
+def family_of(path: str) -> str:
+    return "software" if path.startswith("/rest/agile/") else "platform"
 
 
 # Where a real capture contradicts the spec's schema, the capture wins; each entry
 # names the evidence.  shared/fixtures/jira-cloud-captured/issue_resolutions.json
 # (and the spec's own example) carry `isDefault`, which ResolutionJsonBean lacks.
-SPEC_GAPS = {"ResolutionJsonBean": {"isDefault": {"type": "boolean"}}}
+# ChangeDetails declares non-nullable strings, but the spec's own changelog examples
+# (and every capture) carry `"from": null` and `"to": null`.
+SPEC_GAPS = {
+    "ResolutionJsonBean": {"isDefault": {"type": "boolean"}},
+    "ChangeDetails": {name: {"type": "string", "nullable": True}
+                      for name in ("field", "fieldId", "fieldtype", "from", "fromString", "to", "toString")},
+}
 
 
-@lru_cache(maxsize=1)
-def components() -> dict[str, Any]:
-    patched = copy.deepcopy(spec()["components"])
+@lru_cache(maxsize=2)
+def components(family: str) -> dict[str, Any]:
+    patched = copy.deepcopy(spec(family)["components"])
     for name, extra in SPEC_GAPS.items():
-        patched["schemas"][name]["properties"].update(extra)
+        if name in patched["schemas"]:
+            patched["schemas"][name]["properties"].update(extra)
     return patched
 
 
 def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
-    operation = spec()["paths"][path][method.lower()]
+    operation = spec(family_of(path))["paths"][path][method.lower()]
     content = operation["responses"][status].get("content")
     if not content:  # most error responses are documented without a body schema
         return {"$ref": "#/components/schemas/ErrorCollection"}
-    return next(iter(content.values()))["schema"]
+    media = next(iter(content.values()))
+    if "schema" not in media:  # a few Agile operations document only an example
+        return schema_from_example(json.loads(media["example"]))
+    return media["schema"]
+
+
+def schema_from_example(example: Any) -> dict[str, Any]:
+    """No keys or types beyond what the documented example shows."""
+    if isinstance(example, dict):
+        return {"type": "object", "additionalProperties": False,
+                "properties": {key: schema_from_example(value) for key, value in example.items()}}
+    if isinstance(example, list):
+        merged: dict[str, Any] = {}
+        for item in example:
+            if isinstance(item, dict):
+                merged.update(item)
+        return {"type": "array", "items": schema_from_example(merged) if merged else {}}
+    return {}
 
 
 def validate(instance: Any, path: str, method: str = "GET", status: str = "200") -> None:
     # Local "#/components/..." references resolve against the embedded components.
-    schema = {**response_schema(path, method, status), "components": components()}
+    schema = {**response_schema(path, method, status), "components": components(family_of(path))}
     OAS30Validator(schema).validate(instance)
 
 
@@ -71,16 +101,33 @@ CASES = [
     ("/rest/api/3/search/jql", "GET", {"jql": 'updated >= "2020/01/01 00:00" ORDER BY updated ASC', "fields": "*all", "maxResults": 20}),
     ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "maxResults": 10}),
     ("/rest/api/3/search/jql", "GET", {"jql": "project in (ENG, OPS)"}),  # ids only
+    ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "expand": "changelog"}),
+    # Children, per issue and in bulk.  Issue 10003 is the busy one: 60 comments, 35 worklogs, 150 histories.
+    ("/rest/api/3/issue/{issueIdOrKey}/comment", "GET", {"maxResults": 30}),
+    ("/rest/api/3/issue/{issueIdOrKey}/worklog", "GET", {}),
+    ("/rest/api/3/issue/{issueIdOrKey}/changelog", "GET", {"startAt": 100}),
+    ("/rest/api/3/issue/bulkfetch", "POST", {"issueIdsOrKeys": ["10003", "ENG-1"], "fields": ["comment"],
+                                             "expand": ["changelog"]}),
+    ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": ["10003", "10004"], "maxResults": 100}),
+    ("/rest/api/3/comment/list", "POST", {"ids": [10001, 10002, 10003]}),
+    ("/rest/api/3/worklog/updated", "GET", {"since": 0}),
+    ("/rest/api/3/worklog/list", "POST", {"ids": [10001, 10002]}),
+    # Jira Software
+    ("/rest/agile/1.0/board", "GET", {}),
+    ("/rest/agile/1.0/board/{boardId}/sprint", "GET", {}),
+    ("/rest/agile/1.0/board/{boardId}/issue", "GET", {"maxResults": 3}),
 ]
+PATH_VALUES = {"issueIdOrKey": "10003", "boardId": "3"}  # board 3: the scrum board with 60 sprints
 
 
 @pytest.mark.parametrize(("path", "method", "params"), CASES, ids=[f"{m} {p}" for p, m, _ in CASES])
 def test_success_bodies_match_the_spec(site, path, method, params):
     running, session = site
+    url = running.base_url + path.format(**PATH_VALUES)
     if method == "GET":
-        response = session.get(running.base_url + path, params=params)
+        response = session.get(url, params=params)
     else:
-        response = session.post(running.base_url + path, json=params)
+        response = session.post(url, json=params)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body, "an empty body validates trivially"
@@ -112,6 +159,73 @@ def test_error_bodies_are_jira_error_collections(site, path, params, status):
     assert str(response.status_code) == status
     validate(response.json(), path, "GET", status)
     assert response.json()["errorMessages"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "status"),
+    [
+        ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": [str(n) for n in range(1001)]}, 400),
+        ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": ["10003"], "maxResults": 10001}, 400),
+        ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": ["10003"], "fieldIds": list("abcdefghijk")}, 400),
+        ("/rest/api/3/issue/bulkfetch", "POST", {"issueIdsOrKeys": [str(n) for n in range(101)]}, 400),
+        ("/rest/api/3/comment/list", "POST", {"ids": list(range(1001))}, 400),
+        ("/rest/api/3/worklog/list", "POST", {"ids": []}, 400),
+        ("/rest/api/3/issue/99999/comment", "GET", None, 404),
+        ("/rest/api/3/issue/10003/worklog?startAt=x", "GET", None, 404),  # Jira's 404, not 400
+        ("/rest/agile/1.0/board/2/sprint", "GET", None, 400),  # kanban
+        ("/rest/agile/1.0/board/4/sprint", "GET", None, 400),  # simple
+    ],
+)
+def test_limits_are_enforced_like_jira(site, path, method, body, status):
+    running, session = site
+    response = session.request(method, running.base_url + path, json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["errorMessages"]
+
+
+def test_inline_children_are_capped_with_true_totals(site):
+    running, session = site
+    body = session.post(running.base_url + "/rest/api/3/search/jql", json={
+        "jql": "project = ENG", "fields": ["comment", "worklog"], "expand": "changelog", "maxResults": 5}).json()
+    issue = next(issue for issue in body["issues"] if issue["id"] == "10003")
+    truth = running.site.issues_by_id[issue["id"]]
+    assert issue["fields"]["comment"]["total"] == len(truth.comments) == 60
+    assert len(issue["fields"]["comment"]["comments"]) == 20
+    assert issue["fields"]["worklog"]["total"] == 35 and len(issue["fields"]["worklog"]["worklogs"]) == 20
+    assert issue["changelog"]["total"] == 150 and len(issue["changelog"]["histories"]) == 40
+
+
+def test_changelog_bulkfetch_pages_with_tokens_in_date_order(site):
+    running, session = site
+    url = running.base_url + "/rest/api/3/changelog/bulkfetch"
+    request = {"issueIdsOrKeys": ["10003", "10004", "10005"], "maxResults": 64}
+    seen = []
+    while True:
+        page = session.post(url, json=request).json()
+        seen += [(h["created"], log["issueId"], h["id"]) for log in page["issueChangeLogs"] for h in log["changeHistories"]]
+        if "nextPageToken" not in page:
+            break
+        request["nextPageToken"] = page["nextPageToken"]
+    truth = running.site.issues_by_id
+    assert len(seen) == sum(len(truth[i].histories) for i in ("10003", "10004", "10005")) > 64
+    assert len({h for _, _, h in seen}) == len(seen)
+
+
+def test_worklog_updated_pages_by_thousand_and_hides_the_last_minute(site):
+    running, session = site
+    site_data = running.site
+    from datetime import datetime, timezone
+    fresh = site_data.issues[0]
+    fresh.worklogs.append(type(fresh.worklogs[0] if fresh.worklogs else site_data.issues[3].worklogs[0])(
+        "99999", site_data.account.user, {}, datetime.now(timezone.utc), datetime.now(timezone.utc),
+        datetime.now(timezone.utc), 60))
+    try:
+        page = session.get(running.base_url + "/rest/api/3/worklog/updated", params={"since": 0}).json()
+        ids = {v["worklogId"] for v in page["values"]}
+        assert 99999 not in ids and page["lastPage"] is True
+        assert len(ids) == sum(len(i.worklogs) for i in site_data.issues) - 1
+    finally:
+        fresh.worklogs.pop()
 
 
 def test_bad_credentials_get_jiras_plain_text_401(site):

@@ -76,15 +76,31 @@ def test_final_state_bookmarks_the_newest_issue_in_utc(full_sync, emulator):
     assert run.state["bookmarks"]["issues"]["replication_key_value"] == timestamps.format_utc(newest)
 
 
+def ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def test_request_count_per_endpoint(full_sync, emulator):
+    """The cost model: one search page per 50 issues; children beyond the inline caps in
+    one bulk call per kind (the 240 issues make one batch); worklogs per issue over 20."""
     _, requests = full_sync
-    issues, users = len(emulator.site.issues), len(emulator.site.users)
+    site = emulator.site
+    issues, users = len(site.issues), len(site.users)
+    long_changelogs = [i for i in site.issues if len(i.histories) > 40]
+    scrum = [b for b in site.boards if b.type == "scrum"]
+    assert long_changelogs and any(len(i.comments) > 20 for i in site.issues)
     assert requests == {
         "GET /rest/api/3/myself": 1,
-        "POST /rest/api/3/search/jql": -(-issues // 50),
+        "POST /rest/api/3/search/jql": ceil(issues, 50),
         "GET /rest/api/3/project/search": 1,
         "GET /rest/api/3/users/search": users // 50 + 1 + (1 if users % 50 else 0),
         "GET /rest/api/3/resolution/search": 1,
+        "POST /rest/api/3/changelog/bulkfetch": ceil(sum(len(i.histories) for i in long_changelogs), 10000),
+        "POST /rest/api/3/issue/bulkfetch": ceil(sum(len(i.comments) > 20 for i in site.issues), 100),
+        "GET /rest/api/3/issue/{issueIdOrKey}/worklog": sum(len(i.worklogs) > 20 for i in site.issues),
+        "GET /rest/agile/1.0/board": ceil(len(site.boards), 50),
+        "GET /rest/agile/1.0/board/{boardId}/sprint": sum(max(ceil(len(b.sprints) + len(b.shared), 50), 1)
+                                                           for b in scrum),
     }
 
 

@@ -21,7 +21,7 @@ def boards(request: Request) -> Response:
     project = request.arg("projectKeyOrId")
     if project:
         found = [b for b in found if project in (b.project.key, b.project.id)]
-    return Response(200, page_bean(request, [board_json(site, b) for b in found], default_size=50, cap=50))
+    return Response(200, page_bean(request, [board_json(site, b) for b in found], default_size=50, cap=50, links=False))
 
 
 def board_sprints(request: Request) -> Response:
@@ -33,7 +33,7 @@ def board_sprints(request: Request) -> Response:
     states = set(request.arg_list("state"))
     if states:
         shown = [s for s in shown if s.state in states]
-    bean = page_bean(request, [sprint_json(request.site, s) for s in shown], default_size=50, cap=50)
+    bean = page_bean(request, [sprint_json(request.site, s) for s in shown], default_size=50, cap=50, links=False)
     del bean["total"]  # Jira often leaves it out here: only isLast tells the end
     return Response(200, bean)
 

@@ -100,8 +100,6 @@ def sprint_json(site: Site, sprint: Sprint) -> dict[str, Any]:
         body["endDate"] = _utc(sprint.end)
     if sprint.complete:
         body["completeDate"] = _utc(sprint.complete)
-    if sprint.start:
-        body["createdDate"] = _utc(sprint.start - timedelta(days=1))
     body["originBoardId"] = sprint.origin_board_id
     body["goal"] = sprint.goal
     return body

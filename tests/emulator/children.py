@@ -75,7 +75,7 @@ def issue_bulkfetch(request: Request) -> Response:
     expand = set(request.arg_list("expand"))
     found = [site.find_issue(str(key)) for key in _id_list(request, "issueIdsOrKeys", 100, "issueIdsOrKeys")]
     issues = [site.issue_bean(i, wanted, expand, comment_cap=100) for i in found if i is not None]
-    return Response(200, {"expand": "schema,names", "issueErrors": [], "issues": issues})
+    return Response(200, {"issueErrors": [], "issues": issues})
 
 
 def changelog_bulkfetch(request: Request) -> Response:

@@ -469,6 +469,12 @@ class Site:
             body["locale"] = user.locale
         return body
 
+    def user_details_json(self, user: User) -> dict[str, Any]:
+        """UserDetails, the shape children carry for authors: a user without `locale`."""
+        body = self.user_json(user)
+        body.pop("locale", None)
+        return body
+
     def project_avatar_urls(self, project: Project) -> dict[str, str]:
         url = f"{self.base_url}/rest/api/3/universal_avatar/view/type/project/avatar/{10400 + int(project.id) % 50}"
         return {"48x48": url, "24x24": url + "?size=small", "16x16": url + "?size=xsmall", "32x32": url + "?size=medium"}
@@ -518,9 +524,9 @@ class Site:
         return {
             "self": f"{self.base_url}/rest/api/3/issue/{issue.id}/comment/{comment.id}",
             "id": comment.id,
-            "author": self.user_json(comment.author),
+            "author": self.user_details_json(comment.author),
             "body": comment.body,
-            "updateAuthor": self.user_json(comment.author),
+            "updateAuthor": self.user_details_json(comment.author),
             "created": self.timestamp(comment.created),
             "updated": self.timestamp(comment.updated),
             "jsdPublic": True,
@@ -529,8 +535,8 @@ class Site:
     def worklog_json(self, issue: Issue, worklog: Worklog) -> dict[str, Any]:
         return {
             "self": f"{self.base_url}/rest/api/3/issue/{issue.id}/worklog/{worklog.id}",
-            "author": self.user_json(worklog.author),
-            "updateAuthor": self.user_json(worklog.author),
+            "author": self.user_details_json(worklog.author),
+            "updateAuthor": self.user_details_json(worklog.author),
             "comment": worklog.comment,
             "created": self.timestamp(worklog.created),
             "updated": self.timestamp(worklog.updated),
@@ -551,7 +557,7 @@ class Site:
                 item["fieldId"] = field_id
             item.update({"from": from_id, "fromString": from_text, "to": to_id, "toString": to_text})
             items.append(item)
-        return {"id": history.id, "author": self.user_json(history.author),
+        return {"id": history.id, "author": self.user_details_json(history.author),
                 "created": self.timestamp(history.created), "items": items}
 
     def changelog_envelope(self, issue: Issue, cap: int) -> dict[str, Any]:
@@ -632,7 +638,9 @@ class Site:
                 "comments": sum(len(i.comments) for i in self.issues),
                 "worklogs": sum(len(i.worklogs) for i in self.issues),
                 "changelogs": sum(len(i.histories) for i in self.issues),
-                "boards": len(self.boards), "sprints": sum(len(b.sprints) for b in self.boards)}
+                "boards": len(self.boards),
+                # Per board that lists it: a sprint shown on two boards comes twice.
+                "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards)}
 
     # ---- mutations tests use ---------------------------------------------------------
 

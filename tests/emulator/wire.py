@@ -70,14 +70,16 @@ def unauthorized() -> Response:
 # ---- paging -----------------------------------------------------------------------
 
 
-def page_bean(request: Request, values: list[Any], default_size: int, cap: int) -> dict[str, Any]:
-    """Jira's PageBean: startAt/maxResults/total/isLast, with the cap applied silently."""
+def page_bean(request: Request, values: list[Any], default_size: int, cap: int,
+              links: bool = True) -> dict[str, Any]:
+    """Jira's PageBean: startAt/maxResults/total/isLast, with the cap applied silently.
+    The Agile API's page beans carry no `self`/`nextPage` links (`links=False`)."""
     start = max(request.int_arg("startAt", 0), 0)
     size = min(max(request.int_arg("maxResults", default_size), 0), cap)
     page = values[start : start + size]
     is_last = start + size >= len(values)
-    bean: dict[str, Any] = {"self": request.url(startAt=start, maxResults=size)}
-    if not is_last:
+    bean: dict[str, Any] = {"self": request.url(startAt=start, maxResults=size)} if links else {}
+    if not is_last and links:
         bean["nextPage"] = request.url(startAt=start + size, maxResults=size)
     bean.update({"maxResults": size, "startAt": start, "total": len(values), "isLast": is_last, "values": page})
     return bean
