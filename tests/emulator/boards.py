@@ -37,6 +37,7 @@ class Board:
     project: Project
     sprints: list[Sprint] = field(default_factory=list)  # in Jira's order: closed, active, future
     shared: list[Sprint] = field(default_factory=list)  # other boards' sprints this board's filter shows
+    listed_as: str | None = None  # a type the board list shows instead of `type` (tests of the 400 path)
 
 
 def make_boards(rng: random.Random, projects: list[Project], count: int, data_end: datetime) -> list[Board]:
@@ -78,7 +79,7 @@ def board_json(site: Site, board: Board) -> dict[str, Any]:
         "id": board.id,
         "self": f"{site.base_url}{AGILE}/board/{board.id}",
         "name": board.name,
-        "type": board.type,
+        "type": board.listed_as or board.type,
         "location": {
             "projectId": int(project.id),
             "displayName": f"{project.name} ({project.key})",

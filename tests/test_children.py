@@ -1,0 +1,187 @@
+"""Comments, worklogs, changelogs, boards and sprints: complete, exactly once, cheap.
+
+The emulator's busy issues hold more children than Jira embeds in a search page
+(issue 10003: 60 comments, 35 worklogs, 150 histories), so every count below
+depends on the bulk fetches, not on the inline data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from tap_jira import timestamps
+from tests.conftest import REPO, run_tap, tool
+from tests.emulator import JiraEmulator
+from tests.pipeline import sync_to_jsonl
+
+CHILDREN = {"comments": "comments", "worklogs": "worklogs", "changelogs": "histories"}
+ISSUE_FAMILY = ("issues", "comments", "worklogs", "changelogs")
+
+
+@pytest.fixture(scope="module")
+def busy_sync(tmp_path_factory):
+    with JiraEmulator(seed=11, issues=400, projects=4, users=40) as emulator:
+        target = tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+        run = sync_to_jsonl(target, emulator.config(), tmp_path_factory.mktemp("busy"))
+        assert run.tap_returncode == 0, run.tap_stderr[-3000:]
+        assert run.target_returncode == 0, run.target_stderr[-3000:]
+        yield emulator, run
+
+
+def truth_ids(site, stream):
+    return Counter((child.id, issue.id) for issue in site.issues for child in getattr(issue, CHILDREN[stream]))
+
+
+@pytest.mark.parametrize("stream", list(CHILDREN))
+def test_every_child_arrives_exactly_once_with_its_issue(busy_sync, stream):
+    emulator, run = busy_sync
+    got = Counter((record["id"], record["issueId"]) for record in run.records(stream))
+    expected = truth_ids(emulator.site, stream)
+    assert max(got.values()) == 1, [key for key, n in got.items() if n > 1][:5]
+    assert got == expected
+
+
+def test_the_busiest_issue_is_complete_beyond_every_inline_cap(busy_sync):
+    emulator, run = busy_sync
+    busy = emulator.site.issues_by_id["10003"]
+    assert (len(busy.comments), len(busy.worklogs), len(busy.histories)) == (60, 35, 150)
+    for stream, attribute in CHILDREN.items():
+        got = [r["id"] for r in run.records(stream) if r["issueId"] == "10003"]
+        assert got == [child.id for child in getattr(busy, attribute)], stream  # oldest first
+
+
+def test_child_timestamps_are_utc_and_bodies_intact(busy_sync):
+    emulator, run = busy_sync
+    site = emulator.site
+    comments = {c.id: c for issue in site.issues for c in issue.comments}
+    for record in run.records("comments"):
+        truth = comments[record["id"]]
+        assert record["updated"] == timestamps.format_utc(truth.updated)
+        assert record["created"] == timestamps.format_utc(truth.created)
+        assert record["body"] == truth.body
+    histories = {h.id: h for issue in site.issues for h in issue.histories}
+    for record in run.records("changelogs"):
+        assert record["created"] == timestamps.format_utc(histories[record["id"]].created)
+        assert record["items"] and all("field" in item for item in record["items"])
+    assert all(r["started"].endswith("+00:00") for r in run.records("worklogs"))
+
+
+def test_issue_records_carry_no_truncated_child_copies(busy_sync):
+    _, run = busy_sync
+    for record in run.records("issues"):
+        assert "changelog" not in record
+        assert "comment" not in record["fields"] and "worklog" not in record["fields"]
+
+
+def test_child_state_is_one_bookmark_per_stream(busy_sync):
+    emulator, run = busy_sync
+    newest_issue = timestamps.format_utc(max(i.updated for i in emulator.site.issues))
+    for stream in CHILDREN:
+        state = run.state["bookmarks"][stream]
+        assert "partitions" not in state and "progress_markers" not in state
+        assert state["issues_searched_until"] == newest_issue
+    assert run.state["bookmarks"]["comments"]["replication_key_value"] == timestamps.format_utc(
+        max(c.updated for i in emulator.site.issues for c in i.comments))
+
+
+def test_sprints_of_every_scrum_board_and_no_failure_on_kanban(busy_sync):
+    emulator, run = busy_sync
+    site = emulator.site
+    expected = Counter((sprint.id, board.id) for board in site.boards for sprint in board.sprints + board.shared)
+    got = Counter((record["id"], record["boardId"]) for record in run.records("sprints"))
+    assert got == expected
+    assert max(len(b.sprints) for b in site.boards) > 50  # one board pages
+    assert {r["id"] for r in run.records("boards")} == {b.id for b in site.boards}
+    assert {b.type for b in site.boards} >= {"kanban", "simple"}
+    assert "which has no sprints; skipping it" in run.tap_stderr
+    shared = [r for r in run.records("sprints") if r["originBoardId"] != r["boardId"]]
+    assert shared and all(r["startDate"].endswith("+00:00") for r in shared)
+
+
+def test_a_board_that_refuses_sprints_is_skipped_not_fatal(tmp_path):
+    """A board listed as scrum that still answers 400 "does not support sprints"."""
+    with JiraEmulator(seed=2, issues=20, projects=2, users=5) as emulator:
+        kanban = next(b for b in emulator.site.boards if b.type == "kanban")
+        kanban.listed_as = "scrum"
+        run = run_tap(tmp_path, emulator.config(), catalog=catalog_selecting(tmp_path, emulator, "boards", "sprints"))
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert f"Board {kanban.id} does not support sprints; skipping it" in run.stderr
+        expected = Counter((s.id, b.id) for b in emulator.site.boards for s in b.sprints + b.shared)
+        assert Counter((r["id"], r["boardId"]) for r in run.records("sprints")) == expected
+
+
+def catalog_selecting(tmp_path, emulator, *streams):
+    discovered = run_tap(tmp_path / "discover", emulator.config(), "--discover")
+    assert discovered.returncode == 0, discovered.stderr[-2000:]
+    catalog = json.loads(discovered.stdout)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+def test_a_child_stream_alone_needs_no_issues_stream(tmp_path):
+    with JiraEmulator(seed=4, issues=150, projects=3, users=10) as emulator:
+        run = run_tap(tmp_path, emulator.config(), catalog=catalog_selecting(tmp_path, emulator, "comments"))
+        assert run.returncode == 0, run.stderr[-2000:]
+        emitted = {m["stream"] for m in run.messages if m["type"] in ("RECORD", "SCHEMA")}
+        assert emitted == {"comments"}
+        assert Counter((r["id"], r["issueId"]) for r in run.records("comments")) == truth_ids(emulator.site, "comments")
+        counts = emulator.request_counts()
+        assert "POST /rest/api/3/changelog/bulkfetch" not in counts  # nothing fetched for unselected streams
+        assert "GET /rest/api/3/issue/{issueIdOrKey}/worklog" not in counts
+
+        # The next run starts where this one searched to: only the new comment comes.
+        searched = timestamps.parse(run.final_state["bookmarks"]["comments"]["issues_searched_until"])
+        issue = emulator.site.issues[7]
+        added = emulator.site.add_comment(issue.id, searched + timedelta(minutes=5))
+        again = run_tap(tmp_path / "again", emulator.config(), state=run.final_state,
+                        catalog=catalog_selecting(tmp_path / "c2", emulator, "comments"))
+        assert again.returncode == 0, again.stderr[-2000:]
+        floor = timestamps.format_utc(timestamps.minute_floor(searched))
+        expected = {c.id for i in emulator.site.issues for c in i.comments if timestamps.format_utc(c.updated) >= floor}
+        assert {r["id"] for r in again.records("comments")} == expected
+        assert added.id in expected and len(expected) < 5
+
+
+def test_second_run_emits_only_children_changed_since(tmp_path):
+    with JiraEmulator(seed=9, issues=200, projects=3, users=10) as emulator:
+        site = emulator.site
+        first = run_tap(tmp_path / "first", emulator.config())
+        assert first.returncode == 0, first.stderr[-2000:]
+        searched = timestamps.parse(first.final_state["bookmarks"]["comments"]["issues_searched_until"])
+        busy = site.issues_by_id["10003"]  # a comment on the busiest issue, which overflows every cap
+        added = site.add_comment(busy.id, searched + timedelta(minutes=2))
+        second = run_tap(tmp_path / "second", emulator.config(), state=first.final_state)
+        assert second.returncode == 0, second.stderr[-2000:]
+        floor = timestamps.format_utc(timestamps.minute_floor(searched))
+        assert added.id in {r["id"] for r in second.records("comments")}
+        for stream, attribute in CHILDREN.items():
+            key = "created" if stream == "changelogs" else "updated"
+            expected = {c.id for i in site.issues for c in getattr(i, attribute)
+                        if timestamps.format_utc(getattr(c, key)) >= floor}
+            assert {r["id"] for r in second.records(stream)} == expected, stream
+        assert busy.id in {r["id"] for r in second.records("issues")}
+
+
+def test_request_budget_for_issues_and_children(tmp_path):
+    """At most 15 requests per 1,000 issues with the four issue streams selected, on a site
+    where 10% of issues overflow the inline caps."""
+    with JiraEmulator(seed=21, issues=3000, projects=5, users=20) as emulator:
+        catalog = catalog_selecting(tmp_path, emulator, *ISSUE_FAMILY)
+        emulator.reset_log()
+        run = run_tap(tmp_path, emulator.config(), catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        site = emulator.site
+        busy = [i for i in site.issues if len(i.histories) > 40 or len(i.comments) > 20 or len(i.worklogs) > 20]
+        assert len(busy) == len(site.issues) // 10
+        for stream in CHILDREN:
+            assert Counter(r["id"] for r in run.records(stream)) == Counter(
+                c[0] for c in truth_ids(site, stream).elements())
+        total = sum(emulator.request_counts().values())
+        assert total <= 15 * len(site.issues) / 1000, emulator.request_counts()
