@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stream:<12} {counts.get(stream, 0):>8} {expected[stream]:>9}  {'yes' if ok else 'NO'}")
     print("\nrequests per endpoint:")
     for endpoint, count in sorted(requests.items()):
-        print(f"  {endpoint:<38} {count:>5}")
-    print(f"  {'total':<38} {sum(requests.values()):>5}")
+        print(f"  {endpoint:<48} {count:>5}")
+    print(f"  {'total':<48} {sum(requests.values()):>5}")
     bookmark = run.state.get("bookmarks", {}).get("issues", {}).get("replication_key_value")
     print(f"\nfinal STATE: issues bookmark (UTC) = {bookmark}")
     if not complete:
