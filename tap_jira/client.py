@@ -64,7 +64,7 @@ class JiraStream(RESTStream[Any]):
         """
         tap = self._tap
         if tap.jira_myself is None:  # type: ignore[attr-defined]
-            tap.jira_myself = self.get_json("/myself")  # type: ignore[attr-defined]
+            tap.jira_myself = self.call_api("GET", "/myself")  # type: ignore[attr-defined]
         return tap.jira_myself  # type: ignore[attr-defined,no-any-return]
 
     @property
@@ -80,9 +80,6 @@ class JiraStream(RESTStream[Any]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         _ = self.myself  # fail fast on bad credentials, before any stream emits
         yield from super().get_records(context)
-
-    def get_json(self, path: str) -> Any:
-        return self.call_api("GET", path)
 
     def call_api(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                  body: dict[str, Any] | None = None) -> Any:
