@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,9 +11,12 @@ from singer_sdk import RESTStream
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from . import auth
+from . import config as settings
 from . import schemas as schema_package
+from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT
 from .errors import JiraAPIError
+from .site import JiraSite, resolve_site
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -23,26 +25,38 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(schema_package)
-API_PATH = "/rest/api/3"
 
 
 class JiraStream(RESTStream[Any]):
-    """A Jira Cloud REST v3 stream."""
+    """A Jira stream: Cloud REST v3 or Server/Data Center REST v2, whichever `site` says."""
 
     schema = StreamSchema(SCHEMAS)
 
     @property
     def api_base(self) -> str:
-        """Platform REST v3, whatever API family the stream itself pages."""
-        return self.config["base_url"].rstrip("/") + API_PATH
+        """The platform REST API, whatever API family the stream itself pages."""
+        return self.site.rest
 
     @property
     def url_base(self) -> str:
         return self.api_base
 
-    @cached_property
+    # One authenticator and one resolved site per run, shared by every stream: an
+    # OAuth 2.0 refresh rotates the refresh token, so two copies would fight over it.
+    @property
     def authenticator(self) -> AuthBase:
-        return auth.build_authenticator(self.config)
+        tap = self._tap
+        if tap.jira_auth is None:  # type: ignore[attr-defined]
+            tap.jira_auth = auth.build_authenticator(self.config, timeout=self.timeout)  # type: ignore[attr-defined]
+        return tap.jira_auth  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def site(self) -> JiraSite:
+        tap = self._tap
+        if tap.jira_site is None:  # type: ignore[attr-defined]
+            tap.jira_site = resolve_site(self.config, self.requests_session, self.authenticator, self.timeout)  # type: ignore[attr-defined]
+            self.logger.info("Reading %s", tap.jira_site.describe())  # type: ignore[attr-defined]
+        return tap.jira_site  # type: ignore[attr-defined,no-any-return]
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -85,7 +99,7 @@ class JiraStream(RESTStream[Any]):
                  body: dict[str, Any] | None = None) -> Any:
         """One call outside the stream's own paging, with the same auth, retries and errors.
 
-        `path` is relative to REST v3.  This goes through the SDK's (private)
+        `path` is relative to the platform REST API.  This goes through the SDK's (private)
         `_request`, so that such calls get exactly the backoff and validation of
         paged ones; no public SDK hook sends an arbitrary request that way.
         """
@@ -98,6 +112,10 @@ class JiraStream(RESTStream[Any]):
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED and b"scope does not match" in response.content:
+            raise JiraAPIError(
+                f"the {_mode_name(self.config)} lacks the scope {scope_for(_endpoint(response))} that "
+                f"{_endpoint(response)} needs: grant it and run `tap-jira-auth oauth2` again", status)
         if status == HTTPStatus.UNAUTHORIZED:
             raise JiraAPIError(
                 f"Jira refused the credentials (HTTP 401) at {self.config['base_url']}: {auth.describe(self.config)}",
@@ -106,7 +124,7 @@ class JiraStream(RESTStream[Any]):
         if status == HTTPStatus.FORBIDDEN:
             raise JiraAPIError(
                 f"Jira denied access (HTTP 403) to {_endpoint(response)}: {_jira_message(response)}; "
-                "check the account's permissions",
+                f"check the account's permissions{_scope_hint(self.config, response)}",
                 status,
             )
         if 400 <= status < 500 and status != HTTPStatus.TOO_MANY_REQUESTS:
@@ -120,6 +138,16 @@ class JiraStream(RESTStream[Any]):
     def response_error_message(self, response: requests.Response) -> str:
         # The SDK default embeds the whole body; keep logs to Jira's own message.
         return f"HTTP {response.status_code} from {_endpoint(response)}: {_jira_message(response)}"
+
+
+def _mode_name(config: Any) -> str:
+    return "OAuth 2.0 token" if settings.auth_type(config) == "oauth2" else "scoped API token"
+
+
+def _scope_hint(config: Any, response: requests.Response) -> str:
+    if settings.auth_type(config) == "oauth2" or config.get("cloud_id"):
+        return f" and that the {_mode_name(config)} has the scope {scope_for(_endpoint(response))}"
+    return ""
 
 
 def _endpoint(response: requests.Response) -> str:

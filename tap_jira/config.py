@@ -15,7 +15,9 @@ from singer_sdk import typing as th
 from .errors import ConfigError
 
 AUTH_TYPES = ("basic", "oauth2", "oauth1", "pat")
-IMPLEMENTED_AUTH_TYPES = ("basic",)
+DEPLOYMENT_TYPES = ("cloud", "datacenter", "server")
+DEFAULT_OAUTH_TOKEN_URL = "https://auth.atlassian.com/oauth/token"
+DEFAULT_API_GATEWAY_URL = "https://api.atlassian.com"
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_REQUEST_TIMEOUT = 300
 
@@ -33,16 +35,68 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         allowed_values=list(AUTH_TYPES),
         title="Authentication type",
-        description="basic (email + api_token). Inferred from the credentials given when absent.",
+        description="basic (email + api_token on Cloud, username + password on Server/Data Center), "
+        "oauth2 (Cloud 3LO), oauth1 (Server/DC application link) or pat (Server/DC personal access "
+        "token). Inferred from the credentials given when absent.",
     ),
-    th.Property("email", th.StringType, title="Email", description="Atlassian account e-mail (basic auth)."),
+    th.Property(
+        "deployment_type",
+        th.StringType,
+        allowed_values=list(DEPLOYMENT_TYPES),
+        title="Deployment type",
+        description="cloud, datacenter or server. Detected from /rest/api/2/serverInfo when absent.",
+    ),
+    th.Property("email", th.StringType, title="Email", description="Atlassian account e-mail (Cloud basic auth)."),
     th.Property(
         "api_token",
         th.StringType,
         secret=True,
         title="API token",
-        description="API token from https://id.atlassian.com/manage-profile/security/api-tokens (basic auth).",
+        description="API token from https://id.atlassian.com/manage-profile/security/api-tokens (Cloud basic "
+        "auth). A scoped API token also needs `cloud_id`.",
     ),
+    th.Property("username", th.StringType, title="Username", description="Server/Data Center user name (basic auth)."),
+    th.Property("password", th.StringType, secret=True, title="Password",
+                description="Server/Data Center password (basic auth)."),
+    th.Property("client_id", th.StringType, title="OAuth 2.0 client id", description="Your 3LO app's client id."),
+    th.Property("client_secret", th.StringType, secret=True, title="OAuth 2.0 client secret"),
+    th.Property(
+        "refresh_token",
+        th.StringType,
+        secret=True,
+        title="OAuth 2.0 refresh token",
+        description="From `tap-jira-auth oauth2`. Atlassian rotates it on every refresh; the tap keeps the "
+        "newest one in `token_store_path`.",
+    ),
+    th.Property("access_token", th.StringType, secret=True, title="Access token",
+                description="OAuth 2.0: optional current access token. OAuth 1.0a: the application link's access token."),
+    th.Property(
+        "token_store_path",
+        th.StringType,
+        title="Token store path",
+        description="File keeping the newest rotated OAuth 2.0 refresh token (mode 0600). Default: one file "
+        "per client and site under the user's config directory.",
+    ),
+    th.Property("oauth_token_url", th.StringType, default=DEFAULT_OAUTH_TOKEN_URL, title="OAuth 2.0 token URL"),
+    th.Property("api_gateway_url", th.StringType, default=DEFAULT_API_GATEWAY_URL, title="API gateway URL",
+                description="Where OAuth 2.0 and scoped-token calls go: {api_gateway_url}/ex/jira/{cloud_id}."),
+    th.Property(
+        "cloud_id",
+        th.StringType,
+        title="Cloud ID",
+        description="The site's cloud id. OAuth 2.0 resolves it from accessible-resources when absent; "
+        "with basic auth it selects the API gateway (scoped API tokens).",
+    ),
+    th.Property("consumer_key", th.StringType, title="OAuth 1.0a consumer key",
+                description="The application link's consumer key (Server/Data Center)."),
+    th.Property("private_key", th.StringType, secret=True, title="OAuth 1.0a private key",
+                description="PEM text of the RSA key whose public half is in the application link."),
+    th.Property("private_key_path", th.StringType, title="OAuth 1.0a private key file",
+                description="Path of a PEM file; used when `private_key` is absent."),
+    th.Property("access_token_secret", th.StringType, secret=True, title="OAuth 1.0a access token secret",
+                description="Optional: RSA-SHA1 signatures do not use it."),
+    th.Property("personal_access_token", th.StringType, secret=True, title="Personal access token",
+                description="Server/Data Center 8.14+ personal access token, sent as a Bearer token."),
     th.Property(
         "start_date",
         th.DateTimeType,
@@ -83,8 +137,21 @@ _AUTH_EVIDENCE = (
     ("pat", ("personal_access_token",)),
     ("oauth1", ("consumer_key",)),
     ("oauth2", ("client_id", "refresh_token")),
-    ("basic", ("email", "api_token")),
+    ("basic", ("email", "api_token", "username", "password")),
 )
+# What each auth mode needs: groups of keys, any one key of a group being enough.
+_AUTH_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "basic": (("email", "username"), ("api_token", "password")),
+    "oauth2": (("client_id",), ("client_secret",), ("refresh_token",)),
+    "oauth1": (("consumer_key",), ("private_key", "private_key_path"), ("access_token",)),
+    "pat": (("personal_access_token",),),
+}
+_AUTH_HINTS = {
+    "basic": "Cloud: `email` + `api_token`; Server/Data Center: `username` + `password`",
+    "oauth2": "run `tap-jira-auth oauth2` to get them",
+    "oauth1": "run `tap-jira-auth oauth1` to get the access token",
+    "pat": "create one under Profile > Personal Access Tokens",
+}
 _JQL_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 _PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -128,16 +195,20 @@ def check(config: Mapping[str, Any]) -> None:
 def _check_base_url(value: Any) -> None:
     if not value:
         raise ConfigError("config key `base_url` is required, e.g. https://your-site.atlassian.net")
+    _check_url("base_url", value)
+
+
+def _check_url(key: str, value: Any) -> None:
     if not isinstance(value, str):
-        raise ConfigError("config key `base_url` must be a URL string")
+        raise ConfigError(f"config key `{key}` must be a URL string")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"config key `base_url` must be an http(s) URL such as https://your-site.atlassian.net, not {value!r}")
+        raise ConfigError(f"config key `{key}` must be an http(s) URL such as https://your-site.atlassian.net, not {value!r}")
     if parts.query or parts.fragment:
-        raise ConfigError("config key `base_url` must not contain a query string or fragment")
+        raise ConfigError(f"config key `{key}` must not contain a query string or fragment")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(
-            f"config key `base_url` uses http:// for non-loopback host {parts.hostname!r}: use https:// "
+            f"config key `{key}` uses http:// for non-loopback host {parts.hostname!r}: use https:// "
             "(plain http is allowed only for 127.0.0.0/8, ::1 and localhost)"
         )
 
@@ -164,16 +235,26 @@ def _check_start_date(value: Any) -> None:
 
 def _check_auth(config: Mapping[str, Any]) -> None:
     mode = auth_type(config)
-    if mode not in IMPLEMENTED_AUTH_TYPES:
-        raise ConfigError(
-            f"config key `auth_type`: {mode!r} is not supported by this version; use basic (`email` + `api_token`)"
-        )
-    missing = [key for key in ("email", "api_token") if not config.get(key)]
+    missing = [" or ".join(f"`{key}`" for key in group)
+               for group in _AUTH_NEEDS[mode] if not any(config.get(key) for key in group)]
     if missing:
-        raise ConfigError(
-            "config key " + " and ".join(f"`{key}`" for key in missing)
-            + " required for basic auth (Atlassian account e-mail and API token)"
-        )
+        raise ConfigError(f"config key {', '.join(missing)} required for {mode} auth ({_AUTH_HINTS[mode]})")
+    for key in ("oauth_token_url", "api_gateway_url"):
+        if key in config:
+            _check_url(key, config[key])
+    deployment = config.get("deployment_type")
+    if mode == "oauth2" and deployment in ("datacenter", "server"):
+        raise ConfigError("config key `deployment_type`: OAuth 2.0 (3LO) exists only on Jira Cloud; "
+                          "use oauth1 or pat for Server/Data Center")
+
+
+def is_datacenter_hint(config: Mapping[str, Any]) -> bool:
+    """Whether the config alone says Server/Data Center (discovery makes no requests).
+    At run time the deployment is detected; see `site.resolve`."""
+    if config.get("deployment_type"):
+        return config["deployment_type"] in ("datacenter", "server")
+    mode = auth_type(config)
+    return mode in ("oauth1", "pat") or (mode == "basic" and bool(config.get("username")))
 
 
 def page_size(config: Mapping[str, Any], cap: int) -> int:

@@ -63,3 +63,20 @@ class BareArrayPaginator(BaseAPIPaginator[int]):
 def _next_start(body: dict[str, Any], values: list[Any]) -> int:
     # Advance by what was received, from where the server says this page started.
     return int(body.get("startAt", 0)) + len(values)
+
+
+class StartAtTotalPaginator(BaseAPIPaginator[int]):
+    """``startAt`` / ``total`` without ``isLast``: Data Center's ``/search`` (``issues``)."""
+
+    def __init__(self, items_key: str) -> None:
+        super().__init__(0)
+        self.items_key = items_key
+
+    def has_more(self, response: requests.Response) -> bool:
+        body: dict[str, Any] = response.json()
+        items = body.get(self.items_key) or []
+        return bool(items) and _next_start(body, items) < int(body.get("total") or 0)
+
+    def get_next(self, response: requests.Response) -> int:
+        body = response.json()
+        return _next_start(body, body.get(self.items_key) or [])

@@ -18,6 +18,9 @@ class TapJira(Tap):
     config_jsonschema = settings.CONFIG_SCHEMA
     # `/myself` of the token owner, read once per run by the first stream that syncs.
     jira_myself: dict[str, Any] | None = None
+    # Built by the first stream that needs them; see JiraStream.authenticator and .site.
+    jira_auth: Any = None
+    jira_site: Any = None
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

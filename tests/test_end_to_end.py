@@ -90,6 +90,7 @@ def test_request_count_per_endpoint(full_sync, emulator):
     scrum = [b for b in site.boards if b.type == "scrum"]
     assert long_changelogs and any(len(i.comments) > 20 for i in site.issues)
     assert requests == {
+        "GET /rest/api/2/serverInfo": 1,  # Cloud or Data Center? (a loopback URL does not say)
         "GET /rest/api/3/myself": 1,
         "POST /rest/api/3/search/jql": ceil(issues, 50),
         "GET /rest/api/3/project/search": 1,

@@ -9,6 +9,10 @@
   worklog on the site changed since a time, which costs more calls than it saves
   unless many issues overflow.
 
+Server/Data Center has no bulk endpoints: there every issue short of children is
+read on its own (``/issue/{id}/comment``, ``/issue/{id}/worklog``, and the
+changelog expand of ``/issue/{id}``, which Data Center does not truncate).
+
 Each method takes issue ids and returns ``{issue id: [child, ...]}`` in Jira's order;
 an issue deleted since the search (404) is skipped with a warning.
 """
@@ -21,7 +25,7 @@ from typing import Any, Callable
 
 from ..errors import JiraAPIError
 
-# call(method, path relative to /rest/api/3, params=..., body=...) -> parsed JSON
+# call(method, path relative to the platform REST API, params=..., body=...) -> parsed JSON
 ApiCall = Callable[..., Any]
 
 CHANGELOG_BULK_ISSUES = 1000
@@ -38,10 +42,13 @@ def chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 class ChildFetcher:
-    def __init__(self, call: ApiCall) -> None:
+    def __init__(self, call: ApiCall, bulk: bool = True) -> None:
         self.call = call
+        self.bulk = bulk  # Jira Cloud's bulk endpoints exist
 
     def changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        if not self.bulk:
+            return self._each(issue_ids, self._changelog_of_one)
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for ids in chunks(issue_ids, CHANGELOG_BULK_ISSUES):
             token: str | None = None
@@ -59,8 +66,8 @@ class ChildFetcher:
 
     def comments(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
-        still_short: list[str] = []
-        for ids in chunks(issue_ids, ISSUE_BULK_ISSUES):
+        still_short: list[str] = [] if self.bulk else list(issue_ids)
+        for ids in chunks(issue_ids, ISSUE_BULK_ISSUES) if self.bulk else ():
             page = self.call("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]})
             for issue in page.get("issues") or []:
                 envelope = (issue.get("fields") or {}).get("comment") or {}
@@ -76,11 +83,22 @@ class ChildFetcher:
         return found
 
     def worklogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        return self._each(issue_ids, lambda issue_id: self._paged(f"/issue/{issue_id}/worklog", "worklogs", WORKLOG_PAGE))
+
+    def _changelog_of_one(self, issue_id: str) -> list[dict[str, Any]] | None:
+        try:
+            issue = self.call("GET", f"/issue/{issue_id}", params={"fields": "id", "expand": "changelog"})
+        except JiraAPIError as error:
+            return _skip_if_gone(error, "changelog", f"/issue/{issue_id}")
+        return list(((issue.get("changelog") or {}).get("histories") or [])[::-1])  # oldest first
+
+    @staticmethod
+    def _each(issue_ids: list[str], fetch_one: Callable[[str], list[dict[str, Any]] | None]) -> dict[str, list[dict]]:
         found = {}
         for issue_id in issue_ids:
-            worklogs = self._paged(f"/issue/{issue_id}/worklog", "worklogs", WORKLOG_PAGE)
-            if worklogs is not None:
-                found[issue_id] = worklogs
+            children = fetch_one(issue_id)
+            if children is not None:
+                found[issue_id] = children
         return found
 
     def _paged(self, path: str, key: str, size: int, extra: dict[str, Any] | None = None) -> list[dict] | None:
@@ -90,11 +108,15 @@ class ChildFetcher:
             try:
                 page = self.call("GET", path, params={"startAt": len(items), "maxResults": size, **(extra or {})})
             except JiraAPIError as error:
-                if error.status == 404:
-                    logger.warning("Skipping the %s of an issue deleted or hidden since the search (%s)", key, path)
-                    return None
-                raise
+                return _skip_if_gone(error, key, path)
             batch = page.get(key) or []
             items.extend(batch)
             if not batch or len(items) >= (page.get("total") or 0):
                 return items
+
+
+def _skip_if_gone(error: JiraAPIError, what: str, path: str) -> None:
+    if error.status != 404:
+        raise error
+    logger.warning("Skipping the %s of an issue deleted or hidden since the search (%s)", what, path)
+    return None

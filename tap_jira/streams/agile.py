@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
-AGILE_PATH = "/rest/agile/1.0"
 NO_SPRINTS = "does not support sprints"
 
 
@@ -22,7 +21,7 @@ class AgileStream(PageBeanStream):
 
     @property
     def url_base(self) -> str:
-        return self.config["base_url"].rstrip("/") + AGILE_PATH
+        return self.site.agile
 
 
 class BoardsStream(AgileStream):

@@ -10,7 +10,7 @@ from .. import jql, timestamps
 from ..children import BatchPlan, ChildFetcher, collect_children
 from ..children.inline import strip_envelopes
 from ..client import JiraStream
-from ..pagination import TokenPaginator
+from ..pagination import StartAtTotalPaginator, TokenPaginator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # refuses unbounded JQL) that matches every issue.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SEARCH_PAGE_CAP = 5000
+DATACENTER_SEARCH_CAP = 1000  # jira.search.views.default.max, as most sites leave it
 # Kept in each child stream's state: the newest issue `updated` whose children it has
 # emitted.  Its own bookmark (newest child) can lag far behind on a site where, say,
 # worklogs are rare, and starting the search there would re-read that whole gap.
@@ -29,8 +30,10 @@ CHILD_WINDOW_KEY = "issues_searched_until"
 
 
 class IssuesStream(JiraStream):
+    """Cloud: ``/search/jql`` with page tokens.  Server/Data Center has no
+    ``/search/jql``: ``/search`` with startAt/total."""
+
     name = "issues"
-    path = "/search/jql"
     http_method = "POST"
     primary_keys = ("id",)
     replication_key = "updated"
@@ -41,8 +44,12 @@ class IssuesStream(JiraStream):
     check_sorted = False
     records_jsonpath = "$.issues[*]"
 
-    def get_new_paginator(self) -> TokenPaginator:
-        return TokenPaginator()
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return "/search/jql" if self.site.cloud else "/search"
+
+    def get_new_paginator(self) -> TokenPaginator | StartAtTotalPaginator:
+        return TokenPaginator() if self.site.cloud else StartAtTotalPaginator("issues")
 
     # The children of the batch being emitted, by child stream (see streams/children.py).
     batch_children: dict[str, list[dict[str, Any]]] = {}
@@ -75,7 +82,7 @@ class IssuesStream(JiraStream):
         are not out yet."""
         if not issues:
             return
-        fetcher = ChildFetcher(self.call_api)
+        fetcher = ChildFetcher(self.call_api, bulk=self.site.cloud)
         self.batch_children = collect_children(issues, self.wanted_children, fetcher)
         self.batch_high_water = max(_updated_utc(issue) for issue in issues)
         self._batch_number += 1
@@ -105,13 +112,20 @@ class IssuesStream(JiraStream):
             self.window_start, self.profile_zone, self.config.get("projects") or (), self.config.get("jql")
         )
 
-    def prepare_request_payload(self, context: Context | None, next_page_token: str | None) -> dict[str, Any]:
+    def prepare_request_payload(self, context: Context | None, next_page_token: str | int | None) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "jql": self._query,
             "fields": ["*all"],  # /search/jql returns ids only unless fields are named
-            "maxResults": settings.page_size(self.config, SEARCH_PAGE_CAP),
         }
-        if "changelogs" in self.wanted_children:
+        wants_changelog = "changelogs" in self.wanted_children
+        if not self.site.cloud:
+            payload["maxResults"] = settings.page_size(self.config, DATACENTER_SEARCH_CAP)
+            payload["startAt"] = next_page_token or 0
+            if wants_changelog:
+                payload["expand"] = ["changelog"]  # an array in POST /search
+            return payload
+        payload["maxResults"] = settings.page_size(self.config, SEARCH_PAGE_CAP)
+        if wants_changelog:
             payload["expand"] = "changelog"  # the newest 40 histories inline; often all of them
         if next_page_token:
             payload["nextPageToken"] = next_page_token

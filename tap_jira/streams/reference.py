@@ -1,14 +1,24 @@
-"""Full-table streams of site-wide reference data: projects, users, resolutions."""
+"""Full-table streams of site-wide reference data: projects, users, resolutions.
+
+Cloud pages them (page beans, or bare arrays for users); Server/Data Center
+returns projects and resolutions as one bare array, and lists users through
+``/user/search`` keyed by `key` instead of `accountId`.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.pagination import SinglePagePaginator
+
 from .. import config as settings
 from ..client import JiraStream
+from ..errors import ConfigError
 from ..pagination import BareArrayPaginator, PageBeanPaginator
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
 
 
@@ -25,13 +35,35 @@ class PageBeanStream(JiraStream):
         return {"startAt": next_page_token or 0, "maxResults": settings.page_size(self.config, self.page_cap)}
 
 
-class ProjectsStream(PageBeanStream):
+class PlatformListStream(PageBeanStream):
+    """A page bean on Cloud (`cloud_path`); one bare array on Server/Data Center (`datacenter_path`)."""
+
+    cloud_path = datacenter_path = ""
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return self.cloud_path if self.site.cloud else self.datacenter_path
+
+    @property
+    def records_jsonpath(self) -> str:  # type: ignore[override]
+        return "$.values[*]" if self.site.cloud else "$[*]"
+
+    def get_new_paginator(self) -> PageBeanPaginator | SinglePagePaginator:  # type: ignore[override]
+        return PageBeanPaginator() if self.site.cloud else SinglePagePaginator()
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
+        return super().get_url_params(context, next_page_token) if self.site.cloud else {}
+
+
+class ProjectsStream(PlatformListStream):
     name = "projects"
-    path = "/project/search"
+    cloud_path, datacenter_path = "/project/search", "/project"
     primary_keys = ("id",)
     page_cap = 100  # larger requests are silently cut to 100
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
+        if not self.site.cloud:
+            return {"expand": "description,lead,url"}
         return {
             **super().get_url_params(context, next_page_token),
             "orderBy": "key",
@@ -43,20 +75,41 @@ class ProjectsStream(PageBeanStream):
         return row if not wanted or row.get("key", "").upper() in wanted else None
 
 
-class ResolutionsStream(PageBeanStream):
+class ResolutionsStream(PlatformListStream):
     name = "resolutions"
-    path = "/resolution/search"
+    cloud_path, datacenter_path = "/resolution/search", "/resolution"
     primary_keys = ("id",)
 
 
 class UsersStream(JiraStream):
     name = "users"
-    path = "/users/search"
-    primary_keys = ("accountId",)
     records_jsonpath = "$[*]"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Data Center users have no accountId.  Discovery makes no request, so the
+        # key comes from what the config says; `get_records` checks it against the site.
+        self.primary_keys = ("key",) if settings.is_datacenter_hint(self.config) else ("accountId",)
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return "/users/search" if self.site.cloud else "/user/search"
 
     def get_new_paginator(self) -> BareArrayPaginator:
         return BareArrayPaginator()
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
-        return {"startAt": next_page_token or 0, "maxResults": settings.page_size(self.config, 1000)}
+        params = {"startAt": next_page_token or 0, "maxResults": settings.page_size(self.config, 1000)}
+        if not self.site.cloud:
+            params.update(username=".", includeInactive="true")  # "." matches every user
+        return params
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        expected = "accountId" if self.site.cloud else "key"
+        if tuple(self.primary_keys or ()) != (expected,):
+            raise ConfigError(
+                f"users are keyed by `{expected}` on this Jira but the catalog keys them by "
+                f"{', '.join(self.primary_keys) or 'nothing'}: set config key `deployment_type` to "
+                f"{'cloud' if self.site.cloud else 'datacenter'} and run discovery again"
+            )
+        yield from super().get_records(context)

@@ -1,4 +1,4 @@
-"""A local Jira emulator: a real HTTP server that behaves like Jira Cloud as documented."""
+"""A local Jira emulator: a real HTTP server that behaves like Jira Cloud or Data Center as documented."""
 
 from .server import JiraEmulator, LoggedRequest
 

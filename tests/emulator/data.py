@@ -65,6 +65,10 @@ class Account:
     email: str
     api_token: str
     user: User
+    # Server/Data Center credentials of the same person.
+    username: str = "ada"
+    password: str = ""
+    personal_access_token: str = ""
 
 
 @dataclass
@@ -219,18 +223,23 @@ class Site:
         profile_zone: str = "Australia/Sydney",
         busy_every: int = 10,
         boards: int = 12,
+        flavour: str = "cloud",
     ) -> None:
         """`busy_every`: one issue in that many has more children than Jira sends inline
         (always more histories; every 4th of those more comments, every 50th more
         worklogs; the first one 150 histories, 60 comments and 35 worklogs)."""
         self.base_url = base_url.rstrip("/")
+        self.flavour = flavour  # "cloud" or "datacenter"
         self.site_zone = ZoneInfo(site_zone)
         self.rng = random.Random(seed)
         self.cloud_id = str(_uuid(self.rng))
         self.users = self._make_users(users)
+        secret = hashlib.sha1(str(seed).encode()).hexdigest()
         self.account = Account(
             email="ada@example.com",
-            api_token="emulator-api-token-" + hashlib.sha1(str(seed).encode()).hexdigest()[:16],
+            api_token="emulator-api-token-" + secret[:16],
+            password="emulator-password-" + secret[16:28],
+            personal_access_token="emulator-pat-" + secret[28:40] + secret[:12],
             user=User(
                 account_id=_hex_id(self.rng),
                 display_name="Ada Lovelace (sync bot)",
@@ -647,6 +656,19 @@ class Site:
     def touch(self, issue_id: str, when: datetime) -> None:
         """Record an edit of an issue at `when` (an aware datetime)."""
         self.issues_by_id[issue_id].updated = to_millis(when.astimezone(UTC))
+
+    def datacenter_identity(self, account_id: str) -> tuple[str, str]:
+        """A user's Data Center `key` and `name` (user names: the e-mail's local part)."""
+        if not hasattr(self, "_dc_identities"):
+            self._dc_identities: dict[str, tuple[str, str]] = {}
+            taken: set[str] = set()
+            for index, user in enumerate(self.users):
+                name = (user.email or user.display_name).split("@")[0].lower().replace(" ", ".")
+                if name in taken:
+                    name = f"{name}{index}"
+                taken.add(name)
+                self._dc_identities[user.account_id] = (f"JIRAUSER{10000 + index}", name)
+        return self._dc_identities.get(account_id, ("JIRAUSER0", "unknown"))
 
     def find_issue(self, id_or_key: str) -> Issue | None:
         found = self.issues_by_id.get(id_or_key)

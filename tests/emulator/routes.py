@@ -15,8 +15,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from . import agile, children, jql
+from . import agile, children, datacenter, jql
 from .boards import AGILE
+from .oauth1 import SERVLET, ApplicationLink
+from .oauth2 import AuthorizationServer
 from .data import RESOLUTIONS
 from .wire import HttpError, Request, Response, bare_array, decode_token, encode_token, page_bean
 
@@ -128,18 +130,22 @@ class Route:
     template: str  # the documented path, used as the request-log key
     handler: Handler
     anonymous: bool  # answers anonymous (and wrongly authenticated) callers
+    # Jira API routes need an OAuth 2.0 scope (the spec's x-atlassian-oauth2-scopes);
+    # the authorization server's own routes need none (None).
+    scope: str | None = "read:jira-work"
 
     def __post_init__(self) -> None:
         self.pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
 
 
 ROUTES = [
-    Route(("GET",), f"{API}/myself", myself, anonymous=False),
+    Route(("GET",), f"{API}/myself", myself, anonymous=False, scope="read:jira-user"),
     Route(("GET",), f"{API}/serverInfo", server_info, anonymous=True),
+    Route(("GET",), "/rest/api/2/serverInfo", server_info, anonymous=True),
     Route(("GET",), f"{API}/field", fields, anonymous=False),
     Route(("GET",), f"{API}/project/search", project_search, anonymous=True),
-    Route(("GET",), f"{API}/users/search", users_search, anonymous=True),
-    Route(("GET",), f"{API}/users", users_search, anonymous=True),
+    Route(("GET",), f"{API}/users/search", users_search, anonymous=True, scope="read:jira-user"),
+    Route(("GET",), f"{API}/users", users_search, anonymous=True, scope="read:jira-user"),
     Route(("GET",), f"{API}/resolution/search", resolution_search, anonymous=True),
     Route(("GET", "POST"), f"{API}/search/jql", search_jql, anonymous=True),
     Route(("GET", "POST"), f"{API}/search", removed_search, anonymous=True),
@@ -151,17 +157,37 @@ ROUTES = [
     Route(("POST",), f"{API}/comment/list", children.comment_list, anonymous=False),
     Route(("GET",), f"{API}/worklog/updated", children.worklog_updated, anonymous=False),
     Route(("POST",), f"{API}/worklog/list", children.worklog_list, anonymous=False),
-    Route(("GET",), f"{AGILE}/board", agile.boards, anonymous=False),
-    Route(("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, anonymous=False),
-    Route(("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, anonymous=False),
+    Route(("GET",), f"{AGILE}/board", agile.boards, anonymous=False, scope="read:board-scope:jira-software"),
+    Route(("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, anonymous=False,
+          scope="read:sprint:jira-software"),
+    Route(("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, anonymous=False,
+          scope="read:board-scope:jira-software"),
     Route(("GET", "POST"), "/rest/api/2/search", removed_search, anonymous=True),
 ]
+DATACENTER_ROUTES = [Route(*spec) for spec in datacenter.ROUTE_SPECS]
 
 
-def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+def oauth2_routes(server: AuthorizationServer) -> list[Route]:
+    """Atlassian's authorization server; the gateway's accessible-resources needs a Bearer token."""
+    return [
+        Route(("GET",), "/authorize", server.authorize, anonymous=True, scope=None),
+        Route(("POST",), "/oauth/token", server.token, anonymous=True, scope=None),
+        Route(("GET",), "/oauth/token/accessible-resources", server.accessible_resources, anonymous=False, scope=None),
+    ]
+
+
+def oauth1_routes(link: ApplicationLink) -> list[Route]:
+    return [
+        Route(("POST",), f"{SERVLET}/request-token", link.request_token, anonymous=True, scope=None),
+        Route(("GET",), f"{SERVLET}/authorize", link.authorize, anonymous=True, scope=None),
+        Route(("POST",), f"{SERVLET}/access-token", link.access_token, anonymous=True, scope=None),
+    ]
+
+
+def match(method: str, path: str, table: list[Route]) -> tuple[Route | None, dict[str, str], bool]:
     """The route for a request, its path parameters, and whether the path exists at all."""
     path_known = False
-    for route in ROUTES:
+    for route in table:
         found = route.pattern.match(path)
         if found:
             path_known = True

@@ -1,4 +1,6 @@
-"""A real threaded HTTP server on loopback that serves a `Site` like Jira Cloud.
+"""A real threaded HTTP server on loopback that serves a `Site` like Jira Cloud
+(with Atlassian's OAuth 2.0 server and API gateway) or like Jira Data Center
+(REST v2, personal access tokens, OAuth 1.0a application links).
 
 It keeps a request log (endpoint template, auth kind, status) that tests and
 the demo read to count what a sync cost.
@@ -15,10 +17,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import routes, wire
-from .auth import authenticate
+from .auth import Credentials, authenticate
 from .data import Site
+from .datacenter import to_v2
+from .oauth1 import CONSUMER_KEY, KEYS, ApplicationLink
+from .oauth2 import AuthorizationServer
 
 ADMIN_PREFIX = "/_emulator/"
+GATEWAY_PREFIX = "/ex/jira/"
+SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
+GATEWAY_UNAUTHORIZED = {"code": 401, "message": "Unauthorized"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class LoggedRequest:
     endpoint: str  # documented path template, e.g. /rest/api/3/search/jql
     auth: str
     status: int
+    gateway: bool = False  # came through /ex/jira/{cloudId}
 
     @property
     def name(self) -> str:
@@ -36,13 +45,19 @@ class LoggedRequest:
 class JiraEmulator:
     """Start with `start()` (or as a context manager); `base_url` is then known."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, **site_options: Any) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, flavour: str = "cloud", **site_options: Any) -> None:
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.emulator = self  # type: ignore[attr-defined]
         bound_host, bound_port = self._server.server_address[:2]
         self.base_url = f"http://{bound_host}:{bound_port}"
-        self.site = Site(self.base_url, **site_options)
+        self.site = Site(self.base_url, flavour=flavour, **site_options)
+        self.oauth2 = AuthorizationServer.for_seed(site_options.get("seed", 42))
+        self.app_link = ApplicationLink()
+        if flavour == "datacenter":
+            self.routes = routes.DATACENTER_ROUTES + routes.oauth1_routes(self.app_link)
+        else:
+            self.routes = routes.ROUTES + routes.oauth2_routes(self.oauth2)
         self._lock = threading.Lock()
         self.requests: list[LoggedRequest] = []
         self._thread: threading.Thread | None = None
@@ -76,14 +91,27 @@ class JiraEmulator:
         with self._lock:
             self.requests.clear()
 
-    def config(self, **overrides: Any) -> dict[str, Any]:
-        """A tap config that talks to this emulator with valid credentials."""
-        return {
-            "base_url": self.base_url,
-            "email": self.site.account.email,
-            "api_token": self.site.account.api_token,
-            **overrides,
-        }
+    def config(self, auth: str = "basic", **overrides: Any) -> dict[str, Any]:
+        """A tap config that talks to this emulator with valid credentials of one auth mode.
+        oauth2 mints a fresh grant (skipping the browser); oauth1 a fresh access token."""
+        account = self.site.account
+        credentials: dict[str, Any]
+        if auth == "basic" and self.site.flavour == "datacenter":
+            credentials = {"username": account.username, "password": account.password}
+        elif auth == "basic":
+            credentials = {"email": account.email, "api_token": account.api_token}
+        elif auth == "pat":
+            credentials = {"personal_access_token": account.personal_access_token}
+        elif auth == "oauth1":
+            credentials = {"consumer_key": CONSUMER_KEY, "private_key": (KEYS / "private.pem").read_text(),
+                           "access_token": self.app_link.issue_access_token()}
+        elif auth == "oauth2":
+            credentials = {"client_id": self.oauth2.client_id, "client_secret": self.oauth2.client_secret,
+                           "refresh_token": self.oauth2.grant(), "oauth_token_url": f"{self.base_url}/oauth/token",
+                           "api_gateway_url": self.base_url}
+        else:
+            raise ValueError(auth)
+        return {"base_url": self.base_url, **credentials, **overrides}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -116,24 +144,38 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path.startswith(ADMIN_PREFIX):
             self._admin(url.path[len(ADMIN_PREFIX):])
             return
-        route, params, path_known = routes.match(self.command, url.path)
-        principal = authenticate(self.headers.get("Authorization"), self.emulator.site)
-        endpoint = route.template if route else url.path
+        emulator, site = self.emulator, self.emulator.site
+        path, gateway = url.path, False
+        if site.flavour == "cloud" and path.startswith(GATEWAY_PREFIX):
+            cloud_id, _, rest = path[len(GATEWAY_PREFIX):].partition("/")
+            path, gateway = "/" + rest, True
+            if cloud_id != site.cloud_id:
+                path = "/unknown-cloud-id"  # the gateway knows no such site: 404
+        route, params, path_known = routes.match(self.command, path, emulator.routes)
+        headers = dict(self.headers.items())
+        sent = Credentials(self.headers.get("Authorization"), self.command, emulator.base_url + self.path, headers, raw)
+        bearer_allowed = gateway or path.startswith("/oauth/")
+        principal = authenticate(sent, site, gateway=bearer_allowed, oauth2=emulator.oauth2, app_link=emulator.app_link)
+        endpoint = route.template if route else path
         try:
             if route is None:
                 status = 405 if path_known else 404
                 raise wire.HttpError(status, "Method not allowed" if path_known else "Not found")
             if not principal.authenticated and not route.anonymous:
-                response = wire.unauthorized()
+                response = wire.Response(401, GATEWAY_UNAUTHORIZED) if bearer_allowed else wire.unauthorized()
+            elif principal.kind == "oauth2" and route.scope and route.scope not in principal.scopes:
+                response = wire.Response(401, SCOPE_MISMATCH)
             else:
-                body = _parse_json(raw)
-                request = wire.Request(
-                    self.command, url.path, parse_qs(url.query), body, principal, self.emulator.site, params
-                )
+                form = "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")
+                body = None if form else _parse_json(raw)  # form bodies: the OAuth routes read `raw`
+                request = wire.Request(self.command, path, parse_qs(url.query), body, principal, site, params,
+                                       raw=raw, headers=headers, full_url=emulator.base_url + self.path)
                 response = route.handler(request)
         except wire.HttpError as error:
             response = wire.Response(error.status, error.body)
-        self.emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status))
+        if site.flavour == "datacenter" and route is not None and route.scope:
+            response.body = to_v2(response.body, site)
+        emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway))
         self._send(response)
 
     def _admin(self, command: str) -> None:
@@ -148,10 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload, content_type = response.body.encode(), "text/plain;charset=UTF-8"
         else:
             payload, content_type = json.dumps(response.body).encode(), "application/json;charset=UTF-8"
+        headers = {"Content-Type": content_type, **response.headers, "Content-Length": str(len(payload))}
         self.send_response(response.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)

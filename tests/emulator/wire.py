@@ -20,6 +20,9 @@ class Request:
     principal: Principal
     site: Site
     params: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    full_url: str = ""  # as the client addressed it (OAuth 1.0a signs it)
 
     def arg(self, name: str, default: Any = None) -> Any:
         """A parameter from the JSON body (POST) or the query string (GET)."""

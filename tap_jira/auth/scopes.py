@@ -1,0 +1,20 @@
+"""The OAuth 2.0 scopes this tap needs, and which one an endpoint needs (from the
+platform spec's `x-atlassian-oauth2-scopes`; the Agile ones from Jira Software's docs)."""
+
+from __future__ import annotations
+
+REQUESTED_SCOPES = (
+    "read:jira-work",
+    "read:jira-user",
+    "read:board-scope:jira-software",
+    "read:sprint:jira-software",
+    "offline_access",  # without it Atlassian issues no refresh token
+)
+
+
+def scope_for(path: str) -> str:
+    if "/rest/agile/" in path:
+        return "read:sprint:jira-software" if "/sprint" in path else "read:board-scope:jira-software"
+    if path.endswith(("/myself", "/users/search", "/users", "/user")):
+        return "read:jira-user"
+    return "read:jira-work"

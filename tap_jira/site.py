@@ -1,0 +1,95 @@
+"""Where the REST API of the configured Jira lives, and which kind of Jira it is.
+
+- OAuth 2.0, and basic auth with `cloud_id` (scoped API tokens), go through the
+  API gateway: ``{api_gateway_url}/ex/jira/{cloudId}``.  Without `cloud_id`, the
+  OAuth grant's accessible-resources names it: the Jira site whose URL is `base_url`.
+- Otherwise the API is at `base_url`, and `deployment_type` or
+  ``/rest/api/2/serverInfo`` tells Cloud (REST v3) from Server/Data Center (REST v2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from . import config as settings
+from .errors import ConfigError, JiraAPIError
+
+CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
+
+
+@dataclass(frozen=True)
+class JiraSite:
+    api_root: str  # what /rest/... is appended to
+    cloud: bool
+    cloud_id: str | None = None
+
+    @property
+    def rest(self) -> str:
+        return self.api_root + ("/rest/api/3" if self.cloud else "/rest/api/2")
+
+    @property
+    def agile(self) -> str:
+        return self.api_root + "/rest/agile/1.0"
+
+    def describe(self) -> str:
+        if self.cloud_id:
+            return f"Jira Cloud through the API gateway (cloud id {self.cloud_id})"
+        return f"Jira {'Cloud (REST v3)' if self.cloud else 'Server/Data Center (REST v2)'} at {self.api_root}"
+
+
+def resolve_site(config: Mapping[str, Any], session: requests.Session, auth: AuthBase, timeout: float) -> JiraSite:
+    base_url = config["base_url"].rstrip("/")
+    mode = settings.auth_type(config)
+    if mode == "oauth2" or config.get("cloud_id"):
+        gateway = (config.get("api_gateway_url") or settings.DEFAULT_API_GATEWAY_URL).rstrip("/")
+        cloud_id = config.get("cloud_id") or _find_cloud_id(base_url, gateway, session, auth, timeout)
+        return JiraSite(f"{gateway}/ex/jira/{cloud_id}", cloud=True, cloud_id=cloud_id)
+    deployment = config.get("deployment_type")
+    if deployment:
+        return JiraSite(base_url, cloud=deployment == "cloud")
+    if (urlsplit(base_url).hostname or "").endswith(CLOUD_HOST_SUFFIXES):
+        return JiraSite(base_url, cloud=True)
+    return JiraSite(base_url, cloud=_server_info_says_cloud(base_url, session, auth, timeout))
+
+
+def _server_info_says_cloud(base_url: str, session: requests.Session, auth: AuthBase, timeout: float) -> bool:
+    url = f"{base_url}/rest/api/2/serverInfo"
+    response = session.get(url, auth=auth, timeout=timeout, headers={"Accept": "application/json"})
+    try:
+        info = response.json() if response.ok else None
+    except ValueError:
+        info = None
+    if not isinstance(info, dict) or "deploymentType" not in info:
+        raise ConfigError(f"config key `base_url`: no Jira REST API at {base_url} (GET /rest/api/2/serverInfo "
+                          f"answered HTTP {response.status_code}); check the URL and any context path, "
+                          "or set `deployment_type`")
+    return str(info["deploymentType"]).lower() == "cloud"
+
+
+def _find_cloud_id(base_url: str, gateway: str, session: requests.Session, auth: AuthBase, timeout: float) -> str:
+    response = session.get(f"{gateway}/oauth/token/accessible-resources", auth=auth, timeout=timeout)
+    if not response.ok:
+        raise JiraAPIError(f"OAuth 2.0: GET /oauth/token/accessible-resources answered HTTP {response.status_code}; "
+                           "check `api_gateway_url`, or set `cloud_id`", response.status_code)
+    resources = response.json()
+    wanted = _site_key(base_url)
+    # The same id can appear once per product (Jira, Confluence): pick the entry
+    # with Jira scopes whose URL is base_url, never simply the first one.
+    for resource in resources:
+        scopes = resource.get("scopes") or []
+        if _site_key(resource.get("url", "")) == wanted and any("jira" in scope for scope in scopes):
+            return str(resource["id"])
+    listed = sorted({f"{r.get('name')} ({r.get('url')})" for r in resources}) or ["none"]
+    raise ConfigError(f"config key `base_url`: {base_url} is not among the sites this OAuth 2.0 grant reaches: "
+                      f"{', '.join(listed)}; fix `base_url` or set `cloud_id`")
+
+
+def _site_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{(parts.netloc or '').lower()}{parts.path.rstrip('/')}"

@@ -1,0 +1,136 @@
+"""The Jira Server / Data Center flavour: REST v2 only, offset search, v2 shapes.
+
+What differs from Cloud, as documented (``shared/docs/jira-api.md`` §1.4, §5e):
+- no ``/rest/api/3``, no ``/search/jql`` and no bulk endpoints; ``/rest/api/2/search``
+  pages by startAt/maxResults/total (maxResults capped at 1000);
+- rich text is plain (wiki markup) text, not ADF;
+- users carry `key` and `name` instead of `accountId`;
+- projects and resolutions come as one bare array; users from ``/user/search``;
+- search embeds every comment and the whole changelog, but only 20 worklogs.
+
+Responses are built by the Cloud renderers and then converted by `to_v2`, so
+both flavours always describe the same data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import agile, children, jql
+from .boards import AGILE
+from .data import RESOLUTIONS, Site
+from .wire import HttpError, Request, Response, bare_array
+
+API2 = "/rest/api/2"
+EVERYTHING = 10**9  # no inline cap
+
+
+def to_v2(body: Any, site: Site) -> Any:
+    """A Cloud (v3) response body as Data Center renders it."""
+    if isinstance(body, list):
+        return [to_v2(item, site) for item in body]
+    if isinstance(body, str):
+        return body.replace("/rest/api/3/", f"{API2}/")
+    if not isinstance(body, dict):
+        return body
+    if body.get("type") == "doc" and "content" in body:
+        return _plain_text(body)
+    converted = {key: to_v2(value, site) for key, value in body.items()}
+    if "accountId" in converted:
+        key, name = site.datacenter_identity(converted.pop("accountId"))
+        converted.pop("accountType", None)
+        converted = {"self": f"{site.base_url}{API2}/user?username={name}", "key": key, "name": name,
+                     **{k: v for k, v in converted.items() if k != "self"}}
+    return converted
+
+
+def _plain_text(document: dict[str, Any]) -> str:
+    paragraphs = []
+    for block in document.get("content") or []:
+        paragraphs.append("".join(node.get("text", "") for node in block.get("content") or []))
+    return "\n".join(paragraphs)
+
+
+# ---- routes -------------------------------------------------------------------------
+
+
+def server_info(request: Request) -> Response:
+    site = request.site
+    return Response(200, {
+        "baseUrl": site.base_url, "version": "9.12.15", "versionNumbers": [9, 12, 15],
+        "deploymentType": "DataCenter", "buildNumber": 9120015, "buildDate": "2024-10-01T00:00:00.000+0000",
+        "serverTime": site.timestamp(datetime.now(timezone.utc)), "scmInfo": "2f4c1e9d", "serverTitle": "Jira",
+    })
+
+
+def myself(request: Request) -> Response:
+    return Response(200, request.site.user_json(request.principal.account.user))
+
+
+def search(request: Request) -> Response:
+    site = request.site
+    zone = ZoneInfo(request.principal.account.user.time_zone or str(site.site_zone))
+    try:
+        query = jql.parse(request.arg("jql", "") or "", site, zone)
+    except jql.JqlError as error:
+        raise HttpError(400, str(error)) from None
+    if query.predicate is None:  # Data Center allows unbounded searches
+        query = jql.Query(lambda issue: True, query.order)
+    matched = query.run(site.issues)
+    start = max(request.int_arg("startAt", 0), 0)
+    size = min(max(request.int_arg("maxResults", 50), 0), 1000)
+    wanted = request.arg_list("fields") or ["*navigable"]
+    expand = set(request.arg_list("expand"))
+    page = [site.issue_bean(issue, wanted, expand, comment_cap=EVERYTHING, changelog_cap=EVERYTHING)
+            for issue in matched[start:start + size]]
+    return Response(200, {"expand": "names,schema", "startAt": start, "maxResults": size,
+                          "total": len(matched), "issues": page})
+
+
+def issue(request: Request) -> Response:
+    found = request.site.find_issue(request.params["issueIdOrKey"])
+    if found is None:
+        raise HttpError(404, "Issue Does Not Exist")
+    wanted = request.arg_list("fields") or ["*all"]
+    bean = request.site.issue_bean(found, wanted, set(request.arg_list("expand")),
+                                   comment_cap=EVERYTHING, changelog_cap=EVERYTHING)
+    return Response(200, bean)
+
+
+def projects(request: Request) -> Response:
+    site = request.site
+    expand = set(request.arg_list("expand"))
+    return Response(200, [site.project_json(p, expand) for p in sorted(site.projects, key=lambda p: p.key)])
+
+
+def resolutions(request: Request) -> Response:
+    return Response(200, [request.site.resolution_json(resolution) for resolution in RESOLUTIONS])
+
+
+def user_search(request: Request) -> Response:
+    site = request.site
+    if not request.arg("username"):
+        raise HttpError(400, "The username query parameter was not provided")
+    users = site.users
+    if str(request.arg("includeInactive", "false")).lower() != "true":
+        users = [u for u in users if u.active]
+    return Response(200, [site.user_json(u) for u in bare_array(request, users, default_size=50, cap=1000)])
+
+
+# (method(s), template, handler, anonymous)
+ROUTE_SPECS = [
+    (("GET",), f"{API2}/serverInfo", server_info, True),
+    (("GET",), f"{API2}/myself", myself, False),
+    (("GET", "POST"), f"{API2}/search", search, False),
+    (("GET",), f"{API2}/issue/{{issueIdOrKey}}", issue, False),
+    (("GET",), f"{API2}/issue/{{issueIdOrKey}}/comment", children.issue_comments, False),
+    (("GET",), f"{API2}/issue/{{issueIdOrKey}}/worklog", children.issue_worklogs, False),
+    (("GET",), f"{API2}/project", projects, False),
+    (("GET",), f"{API2}/resolution", resolutions, False),
+    (("GET",), f"{API2}/user/search", user_search, False),
+    (("GET",), f"{AGILE}/board", agile.boards, False),
+    (("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, False),
+    (("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, False),
+]
