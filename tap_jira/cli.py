@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -19,7 +20,9 @@ def main() -> None:
     except (TapJiraError, FatalAPIError, RetriableAPIError) as error:
         _fail(str(error))
     except requests.exceptions.RequestException as error:
-        _fail(f"cannot reach Jira ({type(error).__name__}): check `base_url` and the network")
+        host = urlsplit(error.request.url or "").netloc if error.request is not None else "Jira"
+        _fail(f"cannot reach {host} ({type(error).__name__}): check `base_url` (and `api_gateway_url` "
+              "with OAuth 2.0 or `cloud_id`) and the network")
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import routes, wire
-from .auth import Credentials, authenticate
+from .auth import ANONYMOUS, Credentials, authenticate
 from .data import Site
 from .datacenter import to_v2
 from .oauth1 import CONSUMER_KEY, KEYS, ApplicationLink
@@ -155,13 +155,20 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(self.headers.items())
         sent = Credentials(self.headers.get("Authorization"), self.command, emulator.base_url + self.path, headers, raw)
         bearer_allowed = gateway or path.startswith("/oauth/")
-        principal = authenticate(sent, site, gateway=bearer_allowed, oauth2=emulator.oauth2, app_link=emulator.app_link)
+        if route is not None and route.anonymous and route.scope is None:
+            principal = ANONYMOUS  # the OAuth dance's own endpoints check what they are sent
+        else:
+            principal = authenticate(sent, site, gateway=bearer_allowed, oauth2=emulator.oauth2,
+                                     app_link=emulator.app_link)
         endpoint = route.template if route else path
         try:
             if route is None:
                 status = 405 if path_known else 404
                 raise wire.HttpError(status, "Method not allowed" if path_known else "Not found")
-            if not principal.authenticated and not route.anonymous:
+            if gateway and not principal.authenticated:
+                # The gateway checks the token itself: no anonymous view behind it.
+                response = wire.Response(401, GATEWAY_UNAUTHORIZED)
+            elif not principal.authenticated and not route.anonymous:
                 response = wire.Response(401, GATEWAY_UNAUTHORIZED) if bearer_allowed else wire.unauthorized()
             elif principal.kind == "oauth2" and route.scope and route.scope not in principal.scopes:
                 response = wire.Response(401, SCOPE_MISMATCH)
