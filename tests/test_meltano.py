@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, tool
+from tests.emulator import JiraEmulator
 
 
 def meltano(binary: Path, project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -68,3 +69,24 @@ def test_meltano_run_loads_every_stream_then_resumes_from_state(project, emulato
     assert second_issues and len(second_issues) < len(site.issues) / 10
     # Fixed-width UTC strings: everything from the bookmark's minute on, nothing older.
     assert all(record["updated"] >= bookmark[:16] for record in second_issues)
+
+
+def test_oauth2_survives_rotation_across_meltano_runs(project, tmp_path):
+    """Meltano writes a fresh config file for each run, always holding the refresh
+    token it was given: the second run must find the rotated one in the token store."""
+    binary, root, env = project
+    with JiraEmulator(seed=3, issues=30, projects=2, users=10, boards=2) as cloud:
+        cloud.oauth2.leeway_seconds = 0
+        config = cloud.config("oauth2", token_store_path=str(tmp_path / "store.json"))
+        oauth_env = {**env, **{f"TAP_JIRA_{key.upper()}": value for key, value in config.items()},
+                     "TAP_JIRA_AUTH_TYPE": "oauth2", "MELTANO_STATE_BACKEND_URI": f"file://{tmp_path}/state"}
+        for run in (1, 2):
+            out = tmp_path / f"run{run}"
+            out.mkdir()
+            cloud.oauth2.revoke_access_tokens()  # as after the access token's hour
+            done = meltano(binary, root, {**oauth_env, "TARGET_JSONL_DESTINATION_PATH": str(out)},
+                           "run", "--full-refresh", "tap-jira", "target-jsonl")
+            assert line_counts(out) == {k: v for k, v in cloud.site.record_counts().items() if v}
+            assert config["client_secret"] not in done.stdout + done.stderr
+        assert cloud.oauth2.refreshes == 2
+        assert json.loads((tmp_path / "store.json").read_text())["refresh_token"] != config["refresh_token"]
