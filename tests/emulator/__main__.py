@@ -24,13 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=230)
     parser.add_argument("--profile-zone", default="Australia/Sydney", help="the API user's profile time zone")
     parser.add_argument("--site-zone", default="America/Los_Angeles", help="zone timestamps are rendered in")
+    parser.add_argument("--flavour", choices=("cloud", "datacenter"), default="cloud")
     args = parser.parse_args(argv)
     emulator = JiraEmulator(
-        args.host, args.port, seed=args.seed, issues=args.issues, projects=args.projects,
+        args.host, args.port, flavour=args.flavour, seed=args.seed, issues=args.issues, projects=args.projects,
         users=args.users, profile_zone=args.profile_zone, site_zone=args.site_zone,
     ).start()
     print(emulator.base_url, flush=True)
-    print(f"email={emulator.site.account.email} api_token={emulator.site.account.api_token}", flush=True)
+    account = emulator.site.account
+    if args.flavour == "datacenter":
+        print(f"username={account.username} password={account.password} "
+              f"personal_access_token={account.personal_access_token}", flush=True)
+    else:
+        print(f"email={account.email} api_token={account.api_token} "
+              f"oauth2 client_id={emulator.oauth2.client_id} client_secret={emulator.oauth2.client_secret} "
+              f"refresh_token={emulator.oauth2.grant()}", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
