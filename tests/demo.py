@@ -1,10 +1,14 @@
 """The main job, on an embedded default: the bundled Jira emulator synced into JSONL files.
 
     make demo            # or: .venv/bin/python -m tests.demo --target <target-jsonl>
+    make demo DEMO_ARGS="--auth oauth2"                      # two runs; refresh tokens rotate
+    make demo DEMO_ARGS="--flavour datacenter --auth oauth1" # or pat, basic
 
 Starts the emulator on a free loopback port, runs `tap-jira | target-jsonl`,
 and prints records per stream (checked against the emulator's own data),
-requests per endpoint, and the final STATE.
+requests per endpoint, and the final STATE.  With --auth oauth2 the
+authorization server retires refresh tokens at once and every run starts
+with an expired access token, so each run must use the token the last one stored.
 """
 
 from __future__ import annotations
@@ -25,16 +29,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issues", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path(".demo"))
+    parser.add_argument("--flavour", choices=("cloud", "datacenter"), default="cloud")
+    parser.add_argument("--auth", choices=("basic", "oauth2", "oauth1", "pat"), default="basic")
+    parser.add_argument("--runs", type=int, help="consecutive full syncs (default: 2 with oauth2, else 1)")
     args = parser.parse_args(argv)
 
     shutil.rmtree(args.workdir, ignore_errors=True)
-    with JiraEmulator(seed=args.seed, issues=args.issues) as emulator:
+    runs = args.runs or (2 if args.auth == "oauth2" else 1)
+    with JiraEmulator(seed=args.seed, issues=args.issues, flavour=args.flavour) as emulator:
         site = emulator.site
-        print(f"Jira emulator: {emulator.base_url}  ({len(site.issues)} issues, {len(site.projects)} projects, "
-              f"{len(site.users)} users; profile zone {site.account.user.time_zone}, site zone {site.site_zone})")
-        started = time.monotonic()
-        run = sync_to_jsonl(args.target, emulator.config(), args.workdir)
-        elapsed = time.monotonic() - started
+        print(f"Jira emulator ({args.flavour}, {args.auth} auth): {emulator.base_url}  ({len(site.issues)} issues, "
+              f"{len(site.projects)} projects, {len(site.users)} users; profile zone {site.account.user.time_zone}, "
+              f"site zone {site.site_zone})")
+        emulator.oauth2.leeway_seconds = 0  # a retired refresh token is dead at once
+        config = emulator.config(args.auth, token_store_path=str((args.workdir / "token-store.json").resolve()))
+        for number in range(1, runs + 1):
+            emulator.reset_log()
+            emulator.oauth2.revoke_access_tokens()  # each run starts after the access token expired
+            started = time.monotonic()
+            run = sync_to_jsonl(args.target, config, args.workdir / f"run{number}" if runs > 1 else args.workdir)
+            elapsed = time.monotonic() - started
+            if runs > 1:
+                print(f"run {number}: tap exit {run.tap_returncode}, {sum(run.counts().values())} records, "
+                      f"{elapsed:.1f} s; refresh-token rotations so far: {emulator.oauth2.refreshes}")
         requests = emulator.request_counts()
 
     counts, expected = run.counts(), emulator.site.record_counts()

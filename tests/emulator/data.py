@@ -577,7 +577,7 @@ class Site:
     def issue_bean(self, issue: Issue, wanted: list[str], expand: set[str] = frozenset(),
                    comment_cap: int = 20, changelog_cap: int = 40) -> dict[str, Any]:
         """An IssueBean with the `wanted` fields.  The default caps are search's."""
-        if set(wanted) <= {"id"}:
+        if set(wanted) <= {"id"} and "changelog" not in expand:
             return {"id": issue.id}
         body: dict[str, Any] = {
             "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
