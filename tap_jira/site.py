@@ -78,18 +78,22 @@ def _find_cloud_id(base_url: str, gateway: str, session: requests.Session, auth:
         raise JiraAPIError(f"OAuth 2.0: GET /oauth/token/accessible-resources answered HTTP {response.status_code}; "
                            "check `api_gateway_url`, or set `cloud_id`", response.status_code)
     resources = response.json()
-    wanted = _site_key(base_url)
     # The same id can appear once per product (Jira, Confluence): pick the entry
     # with Jira scopes whose URL is base_url, never simply the first one.
-    for resource in resources:
-        scopes = resource.get("scopes") or []
-        if _site_key(resource.get("url", "")) == wanted and any("jira" in scope for scope in scopes):
+    for resource in jira_sites(resources):
+        if site_key(resource.get("url", "")) == site_key(base_url):
             return str(resource["id"])
     listed = sorted({f"{r.get('name')} ({r.get('url')})" for r in resources}) or ["none"]
     raise ConfigError(f"config key `base_url`: {base_url} is not among the sites this OAuth 2.0 grant reaches: "
                       f"{', '.join(listed)}; fix `base_url` or set `cloud_id`")
 
 
-def _site_key(url: str) -> str:
+def jira_sites(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The accessible resources that are Jira sites (granted Jira scopes)."""
+    return [r for r in resources if any("jira" in scope for scope in r.get("scopes") or [])]
+
+
+def site_key(url: str) -> str:
+    """A site URL compared without case in the host or a trailing slash."""
     parts = urlsplit(url.strip())
     return f"{parts.scheme}://{(parts.netloc or '').lower()}{parts.path.rstrip('/')}"

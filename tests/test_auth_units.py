@@ -11,7 +11,7 @@ from tap_jira import config as settings
 from tap_jira.auth.oauth2 import OAuth2Auth
 from tap_jira.auth.scopes import scope_for
 from tap_jira.auth.token_store import TokenStore, default_path, fingerprint
-from tap_jira.site import _site_key
+from tap_jira.site import site_key
 
 
 def test_store_writes_atomically_with_owner_only_mode(tmp_path):
@@ -61,8 +61,8 @@ def test_auth_mode_and_deployment_follow_the_credentials(config, mode, datacente
 
 
 def test_site_urls_match_regardless_of_case_and_trailing_slash():
-    assert _site_key("https://Example.atlassian.net/") == _site_key("https://example.atlassian.net")
-    assert _site_key("https://example.atlassian.net") != _site_key("https://example2.atlassian.net")
+    assert site_key("https://Example.atlassian.net/") == site_key("https://example.atlassian.net")
+    assert site_key("https://example.atlassian.net") != site_key("https://example2.atlassian.net")
 
 
 def test_scopes_follow_the_spec():

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from .. import config as settings
+from ..site import jira_sites, site_key
 from . import private_key_pem
 from .scopes import REQUESTED_SCOPES
 from .token_store import TokenStore, default_path
@@ -130,13 +131,12 @@ def _choose_site(args: argparse.Namespace, access_token: str) -> dict[str, Any]:
     response = requests.get(f"{args.api_gateway_url.rstrip('/')}/oauth/token/accessible-resources",
                             headers={"Authorization": f"Bearer {access_token}"}, timeout=60)
     response.raise_for_status()
-    sites = [site for site in response.json() if any("jira" in scope for scope in site.get("scopes") or [])]
+    sites = jira_sites(response.json())
     print("Jira sites this grant reaches:", file=sys.stderr)
     for site in sites:
         print(f"  {site.get('name')}  {site.get('url')}  (cloud id {site.get('id')})", file=sys.stderr)
     if args.site:
-        wanted = args.site.rstrip("/").lower()
-        chosen = [site for site in sites if str(site.get("url", "")).rstrip("/").lower() == wanted]
+        chosen = [site for site in sites if site_key(site.get("url", "")) == site_key(args.site)]
     else:
         chosen = sites if len(sites) == 1 else []
     if not chosen:
