@@ -6,8 +6,13 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import itertools
+import random
+
 import requests
+from requests.adapters import HTTPAdapter
 from singer_sdk import RESTStream
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from . import auth
@@ -16,6 +21,7 @@ from . import schemas as schema_package
 from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT
 from .errors import JiraAPIError
+from .pacing import DEFAULT_REQUESTS_PER_SECOND, Pacer, retry_after
 from .site import JiraSite, resolve_site
 
 if TYPE_CHECKING:
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(schema_package)
+MAX_TRIES = 8
+FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 60.0
 
 
 class JiraStream(RESTStream[Any]):
@@ -54,9 +62,28 @@ class JiraStream(RESTStream[Any]):
     def site(self) -> JiraSite:
         tap = self._tap
         if tap.jira_site is None:  # type: ignore[attr-defined]
-            tap.jira_site = resolve_site(self.config, self.requests_session, self.authenticator, self.timeout)  # type: ignore[attr-defined]
+            tap.jira_site = resolve_site(self.config, self.fetch)  # type: ignore[attr-defined]
             self.logger.info("Reading %s", tap.jira_site.describe())  # type: ignore[attr-defined]
         return tap.jira_site  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def pacer(self) -> Pacer:
+        tap = self._tap
+        if tap.jira_pacer is None:  # type: ignore[attr-defined]
+            rate = float(self.config.get("max_requests_per_second") or DEFAULT_REQUESTS_PER_SECOND)
+            tap.jira_pacer = Pacer(rate)  # type: ignore[attr-defined]
+        return tap.jira_pacer  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The SDK's session, with every request (retries included) paced by the run's pacer."""
+        session = super().requests_session
+        if not getattr(session, "tap_jira_paced", False):
+            adapter = PacedAdapter(self.pacer)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            session.tap_jira_paced = True  # type: ignore[attr-defined]
+        return session
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -108,9 +135,56 @@ class JiraStream(RESTStream[Any]):
         )
         return self.request_decorator(self._request)(prepared, None).json()
 
+    def fetch(self, url: str) -> requests.Response:
+        """GET an absolute URL outside the REST API (finding the site): paced and retried
+        like every call on 429, 5xx and network failures; other answers are returned as
+        they are, for the caller to explain."""
+        prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
+
+        def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
+            response = self.requests_session.send(request, timeout=self.timeout)
+            self.pacer.observe(response)
+            if response.status_code == HTTPStatus.TOO_MANY_REQUESTS or response.status_code >= 500:
+                raise RetriableAPIError(self.response_error_message(response), response)
+            return response
+
+        return self.request_decorator(send)(prepared, None)
+
     # ---- errors --------------------------------------------------------------------
 
+    # ---- retries: Jira's Retry-After as a minimum, else exponential backoff with jitter ----
+
+    def backoff_wait_generator(self) -> Any:
+        def waits() -> Any:
+            error = yield
+            for attempt in itertools.count():
+                asked = _asked_wait(error)
+                fallback = min(FIRST_BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS)
+                error = yield asked if asked is not None else fallback
+        return waits()
+
+    def backoff_jitter(self, value: float) -> float:
+        return value * random.uniform(1.0, 1.3)  # only ever longer: Retry-After is a minimum
+
+    def backoff_max_tries(self) -> int:
+        return MAX_TRIES
+
+    def backoff_handler(self, details: Any) -> None:
+        error = details.get("exception")
+        response = getattr(error, "response", None)
+        if response is not None:
+            reason = f"HTTP {response.status_code} from {_endpoint(response)}"
+            if response.headers.get("RateLimit-Reason"):
+                reason += f" ({response.headers['RateLimit-Reason']})"
+            if response.headers.get("Retry-After"):
+                reason += f", Retry-After {response.headers['Retry-After']} s"
+        else:
+            reason = type(error).__name__ if error is not None else "unknown failure"
+        self.logger.warning("Waiting %.1f s before try %d of %d: %s", details.get("wait", 0.0),
+                            details.get("tries", 0) + 1, MAX_TRIES, reason)
+
     def validate_response(self, response: requests.Response) -> None:
+        self.pacer.observe(response)
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED and b"scope does not match" in response.content:
             raise JiraAPIError(
@@ -138,6 +212,23 @@ class JiraStream(RESTStream[Any]):
     def response_error_message(self, response: requests.Response) -> str:
         # The SDK default embeds the whole body; keep logs to Jira's own message.
         return f"HTTP {response.status_code} from {_endpoint(response)}: {_jira_message(response)}"
+
+
+class PacedAdapter(HTTPAdapter):
+    """Waits for the pacer before each send: a transport hook of requests itself."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        super().__init__()
+        self.pacer = pacer
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.pacer.wait_turn()
+        return super().send(request, *args, **kwargs)
+
+
+def _asked_wait(error: BaseException | None) -> float | None:
+    response = getattr(error, "response", None) if isinstance(error, RetriableAPIError) else None
+    return retry_after(response) if response is not None else None
 
 
 def _mode_name(config: Any) -> str:

@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.auth import AuthBase
 
 from . import config as settings
 from .errors import ConfigError, JiraAPIError
@@ -43,24 +42,27 @@ class JiraSite:
         return f"Jira {'Cloud (REST v3)' if self.cloud else 'Server/Data Center (REST v2)'} at {self.api_root}"
 
 
-def resolve_site(config: Mapping[str, Any], session: requests.Session, auth: AuthBase, timeout: float) -> JiraSite:
+# GET an absolute URL with the run's auth, pacing and retries; other answers come back as they are.
+Fetch = Callable[[str], requests.Response]
+
+
+def resolve_site(config: Mapping[str, Any], fetch: Fetch) -> JiraSite:
     base_url = config["base_url"].rstrip("/")
     mode = settings.auth_type(config)
     if mode == "oauth2" or config.get("cloud_id"):
         gateway = (config.get("api_gateway_url") or settings.DEFAULT_API_GATEWAY_URL).rstrip("/")
-        cloud_id = config.get("cloud_id") or _find_cloud_id(base_url, gateway, session, auth, timeout)
+        cloud_id = config.get("cloud_id") or _find_cloud_id(base_url, gateway, fetch)
         return JiraSite(f"{gateway}/ex/jira/{cloud_id}", cloud=True, cloud_id=cloud_id)
     deployment = config.get("deployment_type")
     if deployment:
         return JiraSite(base_url, cloud=deployment == "cloud")
     if (urlsplit(base_url).hostname or "").endswith(CLOUD_HOST_SUFFIXES):
         return JiraSite(base_url, cloud=True)
-    return JiraSite(base_url, cloud=_server_info_says_cloud(base_url, session, auth, timeout))
+    return JiraSite(base_url, cloud=_server_info_says_cloud(base_url, fetch))
 
 
-def _server_info_says_cloud(base_url: str, session: requests.Session, auth: AuthBase, timeout: float) -> bool:
-    url = f"{base_url}/rest/api/2/serverInfo"
-    response = session.get(url, auth=auth, timeout=timeout, headers={"Accept": "application/json"})
+def _server_info_says_cloud(base_url: str, fetch: Fetch) -> bool:
+    response = fetch(f"{base_url}/rest/api/2/serverInfo")
     try:
         info = response.json() if response.ok else None
     except ValueError:
@@ -72,8 +74,8 @@ def _server_info_says_cloud(base_url: str, session: requests.Session, auth: Auth
     return str(info["deploymentType"]).lower() == "cloud"
 
 
-def _find_cloud_id(base_url: str, gateway: str, session: requests.Session, auth: AuthBase, timeout: float) -> str:
-    response = session.get(f"{gateway}/oauth/token/accessible-resources", auth=auth, timeout=timeout)
+def _find_cloud_id(base_url: str, gateway: str, fetch: Fetch) -> str:
+    response = fetch(f"{gateway}/oauth/token/accessible-resources")
     if not response.ok:
         raise JiraAPIError(f"OAuth 2.0: GET /oauth/token/accessible-resources answered HTTP {response.status_code}; "
                            "check `api_gateway_url`, or set `cloud_id`", response.status_code)

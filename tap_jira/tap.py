@@ -21,6 +21,7 @@ class TapJira(Tap):
     # Built by the first stream that needs them; see JiraStream.authenticator and .site.
     jira_auth: Any = None
     jira_site: Any = None
+    jira_pacer: Any = None
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

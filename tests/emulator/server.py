@@ -9,10 +9,13 @@ the demo read to count what a sync cost.
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +23,7 @@ from . import routes, wire
 from .auth import ANONYMOUS, Credentials, authenticate
 from .data import Site
 from .datacenter import to_v2
+from .faults import Fault, FaultPlan
 from .oauth1 import CONSUMER_KEY, KEYS, ApplicationLink
 from .oauth2 import AuthorizationServer
 
@@ -36,6 +40,8 @@ class LoggedRequest:
     auth: str
     status: int
     gateway: bool = False  # came through /ex/jira/{cloudId}
+    at: float = 0.0  # time.monotonic() when it arrived
+    fault: str | None = None  # the fault injected instead of (or into) the answer
 
     @property
     def name(self) -> str:
@@ -54,6 +60,7 @@ class JiraEmulator:
         self.site = Site(self.base_url, flavour=flavour, **site_options)
         self.oauth2 = AuthorizationServer.for_seed(site_options.get("seed", 42))
         self.app_link = ApplicationLink()
+        self.faults = FaultPlan()  # replace to inject faults
         if flavour == "datacenter":
             self.routes = routes.DATACENTER_ROUTES + routes.oauth1_routes(self.app_link)
         else:
@@ -145,6 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._admin(url.path[len(ADMIN_PREFIX):])
             return
         emulator, site = self.emulator, self.emulator.site
+        arrived = time.monotonic()
+        fault = emulator.faults.pick(url.path)
+        if fault is not None and self._inject(fault, url.path, arrived):
+            return
         path, gateway = url.path, False
         if site.flavour == "cloud" and path.startswith(GATEWAY_PREFIX):
             cloud_id, _, rest = path[len(GATEWAY_PREFIX):].partition("/")
@@ -182,8 +193,36 @@ class _Handler(BaseHTTPRequestHandler):
             response = wire.Response(error.status, error.body)
         if site.flavour == "datacenter" and route is not None and route.scope:
             response.body = to_v2(response.body, site)
-        emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway))
-        self._send(response)
+        emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway, arrived,
+                                   fault.kind if fault else None))
+        self._send(response, truncate=fault is not None and fault.kind == "truncate")
+
+    def _inject(self, fault: Fault, path: str, arrived: float) -> bool:
+        """Answer with the fault; False when the request is still to be served (slow, truncate)."""
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+            return False
+        if fault.kind == "truncate":
+            return False
+        self.emulator.log(LoggedRequest(self.command, path, "-", 0 if fault.kind == "reset" else
+                                        (503 if fault.kind == "unavailable" else 429), False, arrived, fault.kind))
+        if fault.kind == "reset":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        reset = datetime.now(timezone.utc) + timedelta(seconds=fault.retry_after)
+        headers = {"Retry-After": f"{fault.retry_after:g}"}
+        if fault.kind in ("burst", "quota"):
+            headers.update({
+                "X-RateLimit-Limit": "100" if fault.kind == "burst" else "65000",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "RateLimit-Reason": "jira-burst-based" if fault.kind == "burst" else "jira-quota-global-based",
+            })
+            self._send(wire.Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers))
+        else:
+            self._send(wire.Response(503, "Service Unavailable", headers))
+        return True
 
     def _admin(self, command: str) -> None:
         if command == "requests":
@@ -192,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(wire.Response(404, {"errorMessages": ["Unknown emulator command"], "errors": {}}))
 
-    def _send(self, response: wire.Response) -> None:
+    def _send(self, response: wire.Response, truncate: bool = False) -> None:
         if isinstance(response.body, str):
             payload, content_type = response.body.encode(), "text/plain;charset=UTF-8"
         else:
@@ -202,6 +241,12 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if truncate:  # promise the whole body, send half, hang up
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.wfile.write(payload)
 
 

@@ -1,0 +1,101 @@
+"""How fast to call Jira, and how long to wait after it says "too many".
+
+One `Pacer` per run, shared by every stream (and later by every worker):
+- a token bucket keeps the steady rate at `max_requests_per_second` (default 10,
+  the steady state Atlassian's rate-limit page designs apps around) with bursts
+  of up to ten seconds' worth;
+- a quota 429 (`RateLimit-Reason: jira-quota-*`) holds *every* request until the
+  quota resets, as Atlassian asks;
+- a burst 429 halves the steady rate for a minute (again on each further one).
+
+`retry_after` reads the wait Jira asked for, which retries then honour as a minimum.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import requests
+
+DEFAULT_REQUESTS_PER_SECOND = 10.0
+BURST_SECONDS = 10.0  # bucket size, in seconds of steady rate
+SLOW_DOWN_SECONDS = 60.0
+
+logger = logging.getLogger("tap-jira")
+
+
+class Pacer:
+    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+                 clock=time.monotonic, sleep=time.sleep) -> None:
+        self.rate = requests_per_second
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._tokens = requests_per_second * BURST_SECONDS
+        self._last = clock()
+        self._held_until = 0.0
+        self._slow_factor = 1
+        self._slow_until = 0.0
+
+    def wait_turn(self) -> float:
+        """Block until a request may start; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                delay = self._held_until - now
+                if delay <= 0:
+                    rate = self._current_rate(now)
+                    self._tokens = min(self._tokens + (now - self._last) * rate, self.rate * BURST_SECONDS)
+                    self._last = now
+                    if self._tokens >= 1:
+                        self._tokens -= 1
+                        return waited
+                    delay = (1 - self._tokens) / rate
+            self._sleep(delay)
+            waited += delay
+
+    def observe(self, response: requests.Response) -> None:
+        """Adjust to a 429: hold everything for a quota, slow down for a burst."""
+        if response.status_code != 429:
+            return
+        reason = response.headers.get("RateLimit-Reason", "")
+        wait = retry_after(response)
+        with self._lock:
+            now = self._clock()
+            if reason.startswith("jira-quota") and wait:
+                self._held_until = max(self._held_until, now + wait)
+                logger.warning("Jira's hourly quota is spent (%s): pausing every request for %.0f s", reason, wait)
+            else:
+                self._slow_factor = min(self._slow_factor * 2, 64) if now < self._slow_until else 2
+                self._slow_until = now + SLOW_DOWN_SECONDS
+                logger.warning("Jira's burst limit was hit (%s): steady rate down to %.2f requests/s for %.0f s",
+                               reason or "no reason given", self.rate / self._slow_factor, SLOW_DOWN_SECONDS)
+
+    def _current_rate(self, now: float) -> float:
+        return self.rate / self._slow_factor if now < self._slow_until else self.rate
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds Jira asked us to wait: `Retry-After` (seconds or an HTTP date), else
+    `X-RateLimit-Reset` (an ISO 8601 instant); None when it did not say."""
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return max(float(header), 0.0)
+        except ValueError:
+            try:
+                return max((parsedate_to_datetime(header) - datetime.now(timezone.utc)).total_seconds(), 0.0)
+            except (TypeError, ValueError):
+                pass
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            instant = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+            return max((instant - datetime.now(timezone.utc)).total_seconds(), 0.0)
+        except ValueError:
+            pass
+    return None

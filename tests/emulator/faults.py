@@ -1,0 +1,71 @@
+"""Fault injection: what Jira and the network do to a sync, on purpose.
+
+A `Fault` hits requests whose path contains `path` (any request when None):
+either the request numbers in `at` (1-based, counted over matching requests)
+or the first `times` matching ones.  A `FaultPlan` may also inject a random
+fault into a seeded `chaos_rate` share of all requests.
+
+Kinds, with the headers Jira Cloud documents (``shared/docs/jira-api.md`` §6):
+- ``burst``: 429, `RateLimit-Reason: jira-burst-based`, `Retry-After`;
+- ``quota``: 429, `RateLimit-Reason: jira-quota-global-based`, `Retry-After`;
+- ``unavailable``: 503 with `Retry-After`;
+- ``reset``: the connection is closed before any response;
+- ``truncate``: a full `Content-Length`, half the body, then the connection closes;
+- ``slow``: the response comes `delay` seconds late.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow")
+
+
+@dataclass
+class Fault:
+    kind: str
+    path: str | None = None
+    at: frozenset[int] | None = None
+    times: int = 1
+    retry_after: float = 1.0
+    delay: float = 0.0
+    seen: int = 0
+    injected: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}")
+
+    def hits(self, path: str) -> bool:
+        if self.path is not None and self.path not in path:
+            return False
+        self.seen += 1
+        hit = self.seen in self.at if self.at is not None else self.injected < self.times
+        self.injected += hit
+        return hit
+
+
+@dataclass
+class FaultPlan:
+    faults: list[Fault] = field(default_factory=list)
+    chaos_rate: float = 0.0
+    chaos_kinds: tuple[str, ...] = KINDS
+    seed: int = 0
+    chaos_retry_after: float = 0.2
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self.injected: list[tuple[str, str]] = []  # (kind, path), in order
+
+    def pick(self, path: str) -> Fault | None:
+        with self._lock:
+            chosen = next((fault for fault in self.faults if fault.hits(path)), None)
+            if chosen is None and self.chaos_rate and self._rng.random() < self.chaos_rate:
+                kind = self._rng.choice(self.chaos_kinds)
+                chosen = Fault(kind, retry_after=self.chaos_retry_after, delay=self.chaos_retry_after)
+            if chosen is not None:
+                self.injected.append((chosen.kind, path))
+            return chosen

@@ -1,0 +1,96 @@
+"""Faults Jira and the network throw at a sync: every record still arrives, and
+every wait Jira asks for is honoured (emulator on a real socket -> tap process)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.conftest import TapRun, run_tap
+from tests.emulator import JiraEmulator
+from tests.emulator.faults import Fault, FaultPlan
+
+SITE = {"seed": 13, "issues": 150, "projects": 3, "users": 30, "boards": 3}
+
+
+def received(run: TapRun) -> dict[str, int]:
+    """Records per stream, deduplicated by primary key (targets upsert)."""
+    keys = {"users": "accountId", "sprints": "id"}
+    seen: dict[str, set] = {}
+    for message in run.messages:
+        if message["type"] == "RECORD":
+            record = message["record"]
+            key = (record.get(keys.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
+            seen.setdefault(message["stream"], set()).add(key)
+    return {stream: len(found) for stream, found in seen.items()}
+
+
+def waits_after_faults(emulator: JiraEmulator) -> list[tuple[str, float, float]]:
+    """(kind, Retry-After given, seconds until the next request) for each 429/503."""
+    log = sorted(emulator.requests, key=lambda entry: entry.at)
+    found = []
+    for index, entry in enumerate(log[:-1]):
+        if entry.fault in ("burst", "quota", "unavailable"):
+            found.append((entry.fault, emulator.faults.faults[0].retry_after, log[index + 1].at - entry.at))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("fault", "config"),
+    [
+        (Fault("burst", path="/search/jql", at=frozenset({2}), retry_after=1.5), {}),
+        (Fault("quota", path="/changelog/bulkfetch", retry_after=2), {}),
+        (Fault("unavailable", path="/users/search", retry_after=1), {}),
+        (Fault("reset", path="/search/jql", at=frozenset({1, 3})), {}),
+        (Fault("truncate", path="/issue/bulkfetch"), {}),
+        (Fault("slow", path="/project/search", delay=3), {"request_timeout": 1}),
+    ],
+    ids=lambda value: value.kind if isinstance(value, Fault) else "",
+)
+def test_every_record_arrives_despite_the_fault(tmp_path, fault, config):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.faults = FaultPlan([fault])
+        run = run_tap(tmp_path, emulator.config(**config))
+        truth = emulator.site.record_counts()
+        waits = waits_after_faults(emulator)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert fault.injected >= 1
+    assert received(run) == {stream: count for stream, count in truth.items() if count}
+    for kind, asked, waited in waits:
+        assert waited >= asked, f"{kind}: waited {waited:.2f} s, Jira asked for {asked} s"
+    assert "Waiting" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_quota_429_pauses_every_request_until_the_reset(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.faults = FaultPlan([Fault("quota", path="/rest/agile/1.0/board", retry_after=2)])
+        run = run_tap(tmp_path, emulator.config())
+        log = sorted(emulator.requests, key=lambda entry: entry.at)
+    assert run.returncode == 0, run.stderr[-2000:]
+    quota = next(entry for entry in log if entry.fault == "quota")
+    later = [entry for entry in log if entry.at > quota.at]
+    assert later and min(entry.at for entry in later) - quota.at >= 2
+    assert "hourly quota is spent (jira-quota-global-based): pausing every request" in run.stderr
+
+
+def test_seeded_chaos_at_a_20_percent_fault_rate_loses_nothing(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.faults = FaultPlan(chaos_rate=0.20, seed=2026, chaos_kinds=("burst", "unavailable", "reset",
+                                                                             "truncate"))
+        run = run_tap(tmp_path, emulator.config(page_size=10))  # about 40 requests, so about 8 faults
+        truth = emulator.site.record_counts()
+        injected = Counter(kind for kind, _ in emulator.faults.injected)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert sum(injected.values()) >= 3, injected
+    assert received(run) == {stream: count for stream, count in truth.items() if count}
+
+
+def test_retries_are_bounded_and_end_in_one_line(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.faults = FaultPlan([Fault("unavailable", path="/resolution/search", times=100, retry_after=0.1)])
+        run = run_tap(tmp_path, emulator.config())
+        tries = sum(1 for entry in emulator.requests if entry.fault == "unavailable")
+    assert run.returncode == 1 and tries == 8
+    errors = [line for line in run.stderr.splitlines() if line.startswith("tap-jira: error: ")]
+    assert len(errors) == 1 and "503" in errors[0] and "Traceback" not in run.stderr
