@@ -15,7 +15,7 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
-from . import auth
+from . import auth, timestamps
 from . import config as settings
 from . import schemas as schema_package
 from .auth.scopes import scope_for
@@ -65,6 +65,13 @@ class JiraStream(RESTStream[Any]):
             tap.jira_site = resolve_site(self.config, self.fetch)  # type: ignore[attr-defined]
             self.logger.info("Reading %s", tap.jira_site.describe())  # type: ignore[attr-defined]
         return tap.jira_site  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def jira_clock(self) -> timestamps.JiraClock:
+        tap = self._tap
+        if tap.jira_clock is None:  # type: ignore[attr-defined]
+            tap.jira_clock = timestamps.JiraClock()  # type: ignore[attr-defined]
+        return tap.jira_clock  # type: ignore[attr-defined,no-any-return]
 
     @property
     def pacer(self) -> Pacer:
@@ -185,6 +192,7 @@ class JiraStream(RESTStream[Any]):
 
     def validate_response(self, response: requests.Response) -> None:
         self.pacer.observe(response)
+        self.jira_clock.observe(response.headers.get("Date"))
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED and b"scope does not match" in response.content:
             raise JiraAPIError(

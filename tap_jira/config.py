@@ -130,6 +130,22 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Seconds to wait for one HTTP response.",
     ),
     th.Property(
+        "lookback_minutes",
+        th.IntegerType,
+        default=0,
+        title="Lookback minutes",
+        description="Start each incremental search this much before the bookmark (overlap is deduplicated "
+        "by primary key downstream).",
+    ),
+    th.Property(
+        "search_lag_minutes",
+        th.NumberType,
+        default=5,
+        title="Search lag minutes",
+        description="Read issues updated up to this long before Jira's now: Jira's search is eventually "
+        "consistent, so the newest edits may not be found yet. The next run starts there. 0: no upper bound.",
+    ),
+    th.Property(
         "max_requests_per_second",
         th.NumberType,
         default=10,
@@ -196,6 +212,9 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("config key `jql` must be a non-empty filter without ORDER BY (the tap orders by updated)")
     if not 1 <= config.get("page_size", DEFAULT_PAGE_SIZE) <= 5000:
         raise ConfigError("config key `page_size` must be between 1 and 5000")
+    for key in ("lookback_minutes", "search_lag_minutes"):
+        if config.get(key, 0) < 0:
+            raise ConfigError(f"config key `{key}` must be zero or more minutes")
     if config.get("max_requests_per_second", 10) <= 0:
         raise ConfigError("config key `max_requests_per_second` must be a positive number")
     if config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT) <= 0:

@@ -19,12 +19,16 @@ def incremental_issue_query(
     zone: ZoneInfo,
     projects: Sequence[str] = (),
     extra: str | None = None,
+    until: datetime | None = None,
 ) -> str:
-    """``updated >= <since in the profile zone> [AND project in (...)] [AND (extra)] ORDER BY updated ASC``.
+    """``updated >= <since> [AND updated < <until>] [AND project in (...)] [AND (extra)]
+    ORDER BY updated ASC``, the instants written in the profile zone.
 
     Ascending `updated` order is what lets the bookmark advance record by record.
     """
     clauses = [f"updated >= {quote(jql_minute(since, zone))}"]
+    if until is not None:
+        clauses.append(f"updated < {quote(jql_minute(until, zone))}")
     if projects:
         clauses.append("project in (" + ", ".join(quote(key) for key in projects) + ")")
     if extra:

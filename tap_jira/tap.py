@@ -22,6 +22,7 @@ class TapJira(Tap):
     jira_auth: Any = None
     jira_site: Any = None
     jira_pacer: Any = None
+    jira_clock: Any = None
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

@@ -8,7 +8,9 @@ because singer-sdk compares bookmark strings lexically.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -45,9 +47,48 @@ def format_utc(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def jql_bound(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The latest instant at or before `instant` that a JQL literal in `zone` names
+    exactly: floored to the minute, and out of any repeated (autumn) hour.
+
+    In the repeated hour a wall time names two instants and Jira does not document
+    which it reads, so the bound steps back until the wall time is unique.  A bound
+    that moves earlier costs an overlap, never a gap.  (Spring's missing hour needs
+    nothing: an instant never converts to a wall time that does not exist.)
+    """
+    local = instant.astimezone(zone).replace(second=0, microsecond=0)
+    while local.replace(fold=1 - local.fold).astimezone(UTC) != local.astimezone(UTC):
+        local = (local.astimezone(UTC) - timedelta(minutes=15)).astimezone(zone).replace(second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
 def jql_minute(instant: datetime, zone: ZoneInfo) -> str:
-    """The instant as a JQL literal in `zone`, floored to the minute (``yyyy/MM/dd HH:mm``).
+    """`jql_bound` as a JQL literal in `zone` (``yyyy/MM/dd HH:mm``).
 
     Flooring plus ``>=`` re-reads the bookmark's own minute: an overlap, never a gap.
     """
-    return instant.astimezone(zone).strftime("%Y/%m/%d %H:%M")
+    return jql_bound(instant, zone).astimezone(zone).strftime("%Y/%m/%d %H:%M")
+
+
+class JiraClock:
+    """Jira's "now", from the `Date` header of its first response.
+
+    The search window's upper bound is compared with Jira's `updated` values, which
+    come from Jira's clock; a skewed local clock would otherwise open a gap.
+    """
+
+    def __init__(self) -> None:
+        self._anchor: tuple[datetime, float] | None = None
+
+    def observe(self, date_header: str | None) -> None:
+        if self._anchor is None and date_header:
+            try:
+                self._anchor = (parsedate_to_datetime(date_header).astimezone(UTC), time.monotonic())
+            except (TypeError, ValueError):
+                pass
+
+    def now(self) -> datetime:
+        if self._anchor is None:
+            return datetime.now(UTC)
+        seen, at = self._anchor
+        return seen + timedelta(seconds=time.monotonic() - at)

@@ -83,7 +83,9 @@ def test_child_state_is_one_bookmark_per_stream(busy_sync):
     for stream in CHILDREN:
         state = run.state["bookmarks"][stream]
         assert "partitions" not in state and "progress_markers" not in state
-        assert state["issues_searched_until"] == newest_issue
+        # The search window's end (a few minutes before Jira's now), shared with issues.
+        assert state["issues_searched_until"] == run.state["bookmarks"]["issues"]["replication_key_value"]
+        assert state["issues_searched_until"] > newest_issue
     assert run.state["bookmarks"]["comments"]["replication_key_value"] == timestamps.format_utc(
         max(c.updated for i in emulator.site.issues for c in i.comments))
 
@@ -140,6 +142,7 @@ def test_a_child_stream_alone_needs_no_issues_stream(tmp_path):
         searched = timestamps.parse(run.final_state["bookmarks"]["comments"]["issues_searched_until"])
         issue = emulator.site.issues[7]
         added = emulator.site.add_comment(issue.id, searched + timedelta(minutes=5))
+        emulator.site.clock_offset = timedelta(hours=1)  # time passes
         again = run_tap(tmp_path / "again", emulator.config(), state=run.final_state,
                         catalog=catalog_selecting(tmp_path / "c2", emulator, "comments"))
         assert again.returncode == 0, again.stderr[-2000:]
@@ -157,6 +160,7 @@ def test_second_run_emits_only_children_changed_since(tmp_path):
         searched = timestamps.parse(first.final_state["bookmarks"]["comments"]["issues_searched_until"])
         busy = site.issues_by_id["10003"]  # a comment on the busiest issue, which overflows every cap
         added = site.add_comment(busy.id, searched + timedelta(minutes=2))
+        site.clock_offset = timedelta(hours=1)  # time passes
         second = run_tap(tmp_path / "second", emulator.config(), state=first.final_state)
         assert second.returncode == 0, second.stderr[-2000:]
         floor = timestamps.format_utc(timestamps.minute_floor(searched))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 import os
 import subprocess
 from collections import Counter
@@ -70,10 +71,14 @@ def test_every_project_user_and_resolution_arrives_exactly_once(full_sync, emula
     assert {p["key"] for p in run.records("projects")} == {p.key for p in site.projects}
 
 
-def test_final_state_bookmarks_the_newest_issue_in_utc(full_sync, emulator):
+def test_final_state_bookmarks_the_search_window_end_in_utc(full_sync, emulator):
+    """Everything before the window's end (search_lag_minutes before Jira's now) was
+    read, so the bookmark is that end, past the newest issue, on a whole minute."""
     run, _ = full_sync
+    bookmark = run.state["bookmarks"]["issues"]["replication_key_value"]
     newest = max(issue.updated for issue in emulator.site.issues)
-    assert run.state["bookmarks"]["issues"]["replication_key_value"] == timestamps.format_utc(newest)
+    assert timestamps.format_utc(newest) < bookmark <= timestamps.format_utc(emulator.site.now() - timedelta(minutes=5))
+    assert bookmark.endswith(":00.000000+00:00")
 
 
 def ceil(a: int, b: int) -> int:

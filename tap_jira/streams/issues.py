@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import config as settings
@@ -62,6 +62,7 @@ class IssuesStream(JiraStream):
         # Fixed for the whole run: the bookmark moves while records flow, but a
         # page token is only valid with the query that produced it.
         self.window_start = self.search_window_start(context)
+        self.window_end = self.search_window_end()
         self._query = self.build_query()
         self.logger.info("Issues JQL: %s", self._query)
         self._batch_number = self._children_synced = 0
@@ -75,6 +76,7 @@ class IssuesStream(JiraStream):
             plan.add(issue)
             batch.append(issue)
         yield from self._emit_batch(batch)
+        self.advance_bookmarks_to_window_end(context)
 
     def _emit_batch(self, issues: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Complete the batch's children first: the SDK syncs them at its first issue,
@@ -93,6 +95,30 @@ class IssuesStream(JiraStream):
             self._children_synced = self._batch_number
             yield {"batch": self._batch_number}
 
+    def search_window_end(self) -> datetime | None:
+        """`search_lag_minutes` before Jira's now: later edits may be missing from the
+        eventually consistent search, so they are left for the next run."""
+        lag = float(self.config.get("search_lag_minutes", 5))
+        if not lag:
+            return None
+        return timestamps.jql_bound(self.jira_clock.now() - timedelta(minutes=lag), self.profile_zone)
+
+    def advance_bookmarks_to_window_end(self, context: Context | None) -> None:
+        """Everything before the window's end has been read (and written: this runs
+        after the last record), so the next run starts there even if nothing changed."""
+        if self.window_end is None:
+            return
+        end = timestamps.format_utc(self.window_end)
+        states = [(child.stream_state, CHILD_WINDOW_KEY) for child in self.child_streams if child.selected]
+        if self.selected:
+            states.append((self.get_context_state(context), "replication_key_value"))
+        for state, key in states:
+            if not state.get(key) or timestamps.parse(state[key]) < self.window_end:
+                state[key] = end
+                if key == "replication_key_value":
+                    state["replication_key"] = self.replication_key
+        self.state_manager.is_flushed = False
+
     def search_window_start(self, context: Context | None) -> datetime:
         """Where the search starts: the oldest bookmark among the selected streams this
         search feeds, so a child stream selected later still gets its whole history."""
@@ -105,11 +131,13 @@ class IssuesStream(JiraStream):
                 bookmark = (state.get(CHILD_WINDOW_KEY) or state.get("replication_key_value")
                             or self.config.get("start_date"))
                 starts.append(timestamps.parse(bookmark) if bookmark else EPOCH)
-        return timestamps.minute_floor(min(starts, default=EPOCH).astimezone(timezone.utc))
+        earliest = min(starts, default=EPOCH) - timedelta(minutes=int(self.config.get("lookback_minutes", 0)))
+        return timestamps.jql_bound(max(earliest, EPOCH), self.profile_zone)
 
     def build_query(self) -> str:
         return jql.incremental_issue_query(
-            self.window_start, self.profile_zone, self.config.get("projects") or (), self.config.get("jql")
+            self.window_start, self.profile_zone, self.config.get("projects") or (), self.config.get("jql"),
+            until=self.window_end,
         )
 
     def prepare_request_payload(self, context: Context | None, next_page_token: str | int | None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from .data import Issue
@@ -129,7 +129,7 @@ def worklog_list(request: Request) -> Response:
 def worklog_updated(request: Request) -> Response:
     site = request.site
     since = request.int_arg("since", 0)
-    newest = datetime.now(timezone.utc) - timedelta(minutes=1)
+    newest = request.site.now() - timedelta(minutes=1)
     changed = sorted(
         (_millis(w.updated), int(w.id)) for issue in site.issues for w in issue.worklogs
         if since <= _millis(w.updated) and w.updated < newest

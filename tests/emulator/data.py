@@ -230,6 +230,12 @@ class Site:
         worklogs; the first one 150 histories, 60 comments and 35 worklogs)."""
         self.base_url = base_url.rstrip("/")
         self.flavour = flavour  # "cloud" or "datacenter"
+        # Jira's clock (`now()`): real time moved by `clock_offset`, so tests can let time pass.
+        self.clock_offset = timedelta(0)
+        # Search is eventually consistent: an issue updated less than `index_lag` before
+        # now() is not found by JQL search yet (Jira's "search index lag").
+        self.index_lag = timedelta(0)
+        self.ambiguous_fold = 0  # which instant a JQL wall time in a repeated hour means (see jql.py)
         self.site_zone = ZoneInfo(site_zone)
         self.rng = random.Random(seed)
         self.cloud_id = str(_uuid(self.rng))
@@ -652,6 +658,16 @@ class Site:
                 "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards)}
 
     # ---- mutations tests use ---------------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def searchable(self, issues: list[Issue]) -> list[Issue]:
+        """The issues search can see now: not those edited within `index_lag`."""
+        if not self.index_lag:
+            return issues
+        horizon = self.now() - self.index_lag
+        return [issue for issue in issues if issue.updated <= horizon]
 
     def touch(self, issue_id: str, when: datetime) -> None:
         """Record an edit of an issue at `when` (an aware datetime)."""

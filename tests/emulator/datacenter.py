@@ -14,7 +14,6 @@ both flavours always describe the same data.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,7 +60,7 @@ def server_info(request: Request) -> Response:
     return Response(200, {
         "baseUrl": site.base_url, "version": "9.12.15", "versionNumbers": [9, 12, 15],
         "deploymentType": "DataCenter", "buildNumber": 9120015, "buildDate": "2024-10-01T00:00:00.000+0000",
-        "serverTime": site.timestamp(datetime.now(timezone.utc)), "scmInfo": "2f4c1e9d", "serverTitle": "Jira",
+        "serverTime": site.timestamp(site.now()), "scmInfo": "2f4c1e9d", "serverTitle": "Jira",
     })
 
 
@@ -73,12 +72,12 @@ def search(request: Request) -> Response:
     site = request.site
     zone = ZoneInfo(request.principal.account.user.time_zone or str(site.site_zone))
     try:
-        query = jql.parse(request.arg("jql", "") or "", site, zone)
+        query = jql.parse(request.arg("jql", "") or "", site, zone, site.now())
     except jql.JqlError as error:
         raise HttpError(400, str(error)) from None
     if query.predicate is None:  # Data Center allows unbounded searches
         query = jql.Query(lambda issue: True, query.order)
-    matched = query.run(site.issues)
+    matched = query.run(site.searchable(site.issues))
     start = max(request.int_arg("startAt", 0), 0)
     size = min(max(request.int_arg("maxResults", 50), 0), 1000)
     wanted = request.arg_list("fields") or ["*navigable"]

@@ -252,8 +252,10 @@ class _Parser:
                 local = datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            # Minute precision, read in the caller's profile zone.
-            return local.replace(tzinfo=self.zone).astimezone(UTC)
+            # Minute precision, read in the caller's profile zone.  A wall time in the
+            # repeated autumn hour names two instants; Jira (Java) reads the earlier one,
+            # and `site.ambiguous_fold = 1` reads the later, to test clients against both.
+            return local.replace(tzinfo=self.zone, fold=self.site.ambiguous_fold).astimezone(UTC)
         raise JqlError(
             f"Date value '{text}' for field 'updated' is invalid. Valid formats include: "
             "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."

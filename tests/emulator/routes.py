@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -39,7 +38,7 @@ def myself(request: Request) -> Response:
 
 def server_info(request: Request) -> Response:
     site = request.site
-    now = datetime.now(timezone.utc)
+    now = site.now()
     return Response(200, {
         "baseUrl": site.base_url,
         "displayUrl": site.base_url,
@@ -99,7 +98,7 @@ def search_jql(request: Request) -> Response:
         return Response(200, {"issues": [], "isLast": True})  # anonymous: no browsable projects
     zone = ZoneInfo(request.principal.account.user.time_zone or str(site.site_zone))
     try:
-        matched = jql.parse(text, site, zone).run(site.issues)
+        matched = jql.parse(text, site, zone, site.now()).run(site.searchable(site.issues))
     except jql.JqlError as error:
         raise HttpError(400, str(error)) from None
     wanted = request.arg_list("fields") or ["id"]

@@ -15,7 +15,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -137,6 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header from the site's clock, which tests may move."""
+        return format_datetime(self.emulator.site.now(), usegmt=True)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Silence the default stderr access log."""
 
@@ -210,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
-        reset = datetime.now(timezone.utc) + timedelta(seconds=fault.retry_after)
+        reset = self.emulator.site.now() + timedelta(seconds=fault.retry_after)
         headers = {"Retry-After": f"{fault.retry_after:g}"}
         if fault.kind in ("burst", "quota"):
             headers.update({
