@@ -3,10 +3,13 @@
 The issues stream reads each batch of issues once and completes their children
 (`tap_jira.children`) before it emits any of them; the SDK then syncs these
 streams once per batch, and they emit what the batch holds.  Their state is one
-bookmark per stream (no partition per issue), and they emit only children
-changed inside the issue search's window: every change to a child also moves
-its issue's `updated`, so a child changed in the window belongs to an issue the
-search returns, and one changed before it was emitted by an earlier run.
+bookmark per stream (no partition per issue).
+
+They emit *every* child of every issue the search returns, not only those changed
+inside the window.  A child older than the window can still be unsent: its issue
+may have been edited again after an earlier run's window end (and deferred to
+this run), or a run may have been killed before the issue's batch.  The children
+are fetched either way, so this costs duplicates downstream, never requests.
 """
 
 from __future__ import annotations
@@ -33,11 +36,8 @@ class IssueChildStream(JiraStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         issues = self._tap.streams[IssuesStream.name]
         assert isinstance(issues, IssuesStream)
-        window_start = timestamps.format_utc(issues.window_start)
         for record in issues.batch_children.get(self.name, []):
-            record = self.normalise(record)
-            if (record.get(self.replication_key) or "") >= window_start:
-                yield record
+            yield self.normalise(record)
         # Every child of the batch's issues is out: the next run may start from there.
         # (The SDK has no hook for extra state, so this writes to its state dict.)
         self.stream_state[CHILD_WINDOW_KEY] = issues.batch_high_water

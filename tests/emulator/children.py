@@ -149,3 +149,12 @@ def worklog_updated(request: Request) -> Response:
 
 def _millis(instant: datetime) -> int:
     return int(instant.timestamp() * 1000)
+
+
+def get_issue(request: Request) -> Response:
+    """GET issue: like bulk fetch, the newest 100 comments and 40 histories inline."""
+    issue = request.site.find_issue(request.params["issueIdOrKey"])
+    if issue is None:
+        raise HttpError(404, "Issue does not exist or you do not have permission to see it.")
+    wanted = request.arg_list("fields") or ["*all"]
+    return Response(200, request.site.issue_bean(issue, wanted, set(request.arg_list("expand")), comment_cap=100))

@@ -13,7 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from .boards import Board, make_boards
@@ -236,6 +236,10 @@ class Site:
         # now() is not found by JQL search yet (Jira's "search index lag").
         self.index_lag = timedelta(0)
         self.ambiguous_fold = 0  # which instant a JQL wall time in a repeated hour means (see jql.py)
+        # Called with the page number after each search page is served: tests edit
+        # issues here, as users do while a sync pages.  Page tokens are offsets, so
+        # an edited issue leaving the result set shifts later ones (the worst case).
+        self.on_search_page: Callable[[int], None] | None = None
         self.site_zone = ZoneInfo(site_zone)
         self.rng = random.Random(seed)
         self.cloud_id = str(_uuid(self.rng))
@@ -658,6 +662,10 @@ class Site:
                 "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards)}
 
     # ---- mutations tests use ---------------------------------------------------------
+
+    def after_search_page(self, page: int) -> None:
+        if self.on_search_page is not None:
+            self.on_search_page(page)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.clock_offset

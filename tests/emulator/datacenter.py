@@ -84,6 +84,7 @@ def search(request: Request) -> Response:
     expand = set(request.arg_list("expand"))
     page = [site.issue_bean(issue, wanted, expand, comment_cap=EVERYTHING, changelog_cap=EVERYTHING)
             for issue in matched[start:start + size]]
+    site.after_search_page(start // max(size, 1) + 1)
     return Response(200, {"expand": "names,schema", "startAt": start, "maxResults": size,
                           "total": len(matched), "issues": page})
 

@@ -110,6 +110,7 @@ def search_jql(request: Request) -> Response:
     start = decode_token(request.arg("nextPageToken"), fingerprint)
     page = matched[start : start + size]
     body: dict[str, Any] = {"issues": [site.issue_bean(issue, wanted, expand) for issue in page]}
+    site.after_search_page(start // max(size, 1) + 1)
     if start + size < len(matched):
         body["nextPageToken"] = encode_token(fingerprint, start + size)
     body["isLast"] = start + size >= len(matched)
@@ -149,6 +150,7 @@ ROUTES = [
     Route(("GET", "POST"), f"{API}/search/jql", search_jql, anonymous=True),
     Route(("GET", "POST"), f"{API}/search", removed_search, anonymous=True),
     Route(("POST",), f"{API}/issue/bulkfetch", children.issue_bulkfetch, anonymous=False),
+    Route(("GET",), f"{API}/issue/{{issueIdOrKey}}", children.get_issue, anonymous=False),
     Route(("GET",), f"{API}/issue/{{issueIdOrKey}}/comment", children.issue_comments, anonymous=False),
     Route(("GET",), f"{API}/issue/{{issueIdOrKey}}/worklog", children.issue_worklogs, anonymous=False),
     Route(("GET",), f"{API}/issue/{{issueIdOrKey}}/changelog", children.issue_changelogs, anonymous=False),
