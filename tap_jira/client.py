@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 SCHEMAS = SchemaDirectory(schema_package)
 MAX_TRIES = 8
+FIRST_CONTACT_TRIES = 3
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 60.0
 
 
@@ -151,6 +152,7 @@ class JiraStream(RESTStream[Any]):
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             response = self.requests_session.send(request, timeout=self.timeout)
             self.pacer.observe(response)
+            self.jira_clock.observe(response.headers.get("Date"))
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS or response.status_code >= 500:
                 raise RetriableAPIError(self.response_error_message(response), response)
             return response
@@ -174,7 +176,9 @@ class JiraStream(RESTStream[Any]):
         return value * random.uniform(1.0, 1.3)  # only ever longer: Retry-After is a minimum
 
     def backoff_max_tries(self) -> int:
-        return MAX_TRIES
+        # Until Jira has answered once, a failure is more likely a wrong `base_url`
+        # than a blip: give up after a few seconds instead of minutes.
+        return MAX_TRIES if self.jira_clock.answered else FIRST_CONTACT_TRIES
 
     def backoff_handler(self, details: Any) -> None:
         error = details.get("exception")

@@ -7,6 +7,7 @@ from typing import Any
 from singer_sdk import Stream, Tap
 
 from . import config as settings
+from .errors import ConfigError
 from .streams import STREAM_TYPES
 
 
@@ -33,3 +34,14 @@ class TapJira(Tap):
         if raise_errors:
             settings.check(self.config)
         return super()._validate_config(raise_errors=raise_errors)
+
+    def sync_all(self) -> None:
+        # The SDK ignores catalog entries it has no stream for: say so instead of
+        # succeeding without the data that was asked for.
+        if self.input_catalog is not None:
+            unknown = sorted(entry.tap_stream_id for entry in self.input_catalog.streams
+                             if entry.metadata.root.selected and entry.tap_stream_id not in self.streams)
+            if unknown:
+                raise ConfigError(f"the catalog selects {', '.join(repr(name) for name in unknown)}, which tap-jira "
+                                  f"does not have (its streams: {', '.join(sorted(self.streams))}); run discovery again")
+        super().sync_all()

@@ -87,6 +87,11 @@ class JiraClock:
             except (TypeError, ValueError):
                 pass
 
+    @property
+    def answered(self) -> bool:
+        """Whether Jira has answered at all yet."""
+        return self._anchor is not None
+
     def now(self) -> datetime:
         if self._anchor is None:
             return datetime.now(UTC)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
 
 import pytest
 
-from tests.conftest import run_tap
+from tests.conftest import BIN, TapRun, run_tap
 
 SECRET = "s3cr3t-api-token-value"
 
@@ -80,3 +83,58 @@ def test_discover_and_about_need_no_config(tmp_path):
         "boards": (["id"], None, "FULL_TABLE"),
         "sprints": (["id"], None, "FULL_TABLE"),
     }
+
+
+CLOUD = {"base_url": "https://x.atlassian.net", "email": "a@example.com", "api_token": SECRET}
+
+
+@pytest.mark.parametrize(
+    ("config", "needles"),
+    [
+        ({**CLOUD, "page_size": 0}, ["`page_size` must be between 1 and 5000"]),
+        ({**CLOUD, "auth_type": "oauth2"}, ["`client_id`", "required for oauth2 auth"]),
+        ({**CLOUD, "lookback_minutes": -5}, ["`lookback_minutes` must be zero or more minutes"]),
+        ({**CLOUD, "max_requests_per_second": 0}, ["`max_requests_per_second` must be a positive number"]),
+        ({**CLOUD, "oauth_token_url": "http://auth.example.com/token"}, ["`oauth_token_url`", "http://"]),
+    ],
+    ids=["page_size-0", "oauth2-without-its-keys", "negative-lookback", "zero-rate", "http-token-url"],
+)
+def test_more_bad_config_is_refused_before_any_request(tmp_path, config, needles):
+    run = run_tap(tmp_path, config)
+    assert_one_line_error(run, *needles, code=2)
+    assert run.stdout == ""
+
+
+def test_malformed_json_files_are_named(tmp_path):
+    bad = tmp_path / "config.json"
+    bad.write_text('{"base_url": "https://x.atlassian.net", "api_token": "' + SECRET + '",')
+    run = TapRun(*_run([str(BIN / "tap-jira"), "--config", str(bad)]))
+    assert_one_line_error(run, f"the config file {bad} is not valid JSON (line 1", code=2)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(CLOUD))
+    state = tmp_path / "state.json"
+    state.write_text("{bookmarks")
+    run = TapRun(*_run([str(BIN / "tap-jira"), "--config", str(good), "--state", str(state)]))
+    assert_one_line_error(run, f"the state file {state} is not valid JSON", code=2)
+
+
+def test_a_catalog_selecting_an_unknown_stream_is_refused(tmp_path):
+    catalog = {"streams": [{"tap_stream_id": "tickets", "stream": "tickets", "schema": {"type": "object"},
+                            "metadata": [{"breadcrumb": [], "metadata": {"selected": True}}]}]}
+    run = run_tap(tmp_path, CLOUD, catalog=catalog)
+    assert_one_line_error(run, "the catalog selects 'tickets'", "run discovery again", code=2)
+
+
+def test_an_unreachable_host_fails_in_seconds_with_one_line(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    run = run_tap(tmp_path, {**CLOUD, "base_url": f"http://127.0.0.1:{port}"})
+    assert time.monotonic() - started < 30  # 3 tries on first contact, not 8 with minutes of backoff
+    assert_one_line_error(run, f"cannot reach 127.0.0.1:{port}", "`base_url`", code=1)
+
+
+def _run(command: list[str]) -> tuple[int, str, str]:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
