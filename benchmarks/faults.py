@@ -29,7 +29,9 @@ ROWS = [
     ("reset", FaultPlan([Fault("reset", path="/search/jql", at=frozenset({1, 4}))]), {}),
     ("truncated body", FaultPlan([Fault("truncate", path="/issue/bulkfetch")]), {}),
     ("slow (timeout)", FaultPlan([Fault("slow", path="/project/search", delay=3)]), {"request_timeout": 1}),
-    ("chaos 10%", FaultPlan(chaos_rate=0.10, seed=7, chaos_kinds=("burst", "unavailable", "reset", "truncate")),
+    ("200, not JSON", FaultPlan([Fault("garbage", path="/search/jql", at=frozenset({2}))]), {}),
+    ("chaos 10%", FaultPlan(chaos_rate=0.10, seed=7, chaos_kinds=("burst", "unavailable", "reset", "truncate",
+                                                                  "garbage")),
      {"page_size": 20}),
 ]
 KEYS = {"users": "accountId"}

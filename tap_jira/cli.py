@@ -26,6 +26,10 @@ def main() -> None:
         _fail(str(error), code=2)
     except (TapJiraError, FatalAPIError, RetriableAPIError) as error:
         _fail(str(error))
+    except requests.exceptions.SSLError as error:
+        host = urlsplit(error.request.url or "").netloc if error.request is not None else "Jira"
+        _fail(f"the TLS certificate of {host} is not trusted: if a company CA signs it, point config key "
+              "`ca_bundle` (or REQUESTS_CA_BUNDLE) at that CA's PEM file")
     except requests.exceptions.RequestException as error:
         host = urlsplit(error.request.url or "").netloc if error.request is not None else "Jira"
         _fail(f"cannot reach {host} ({type(error).__name__}): check `base_url` (and `api_gateway_url` "

@@ -90,6 +90,7 @@ class JiraStream(RESTStream[Any]):
             adapter = PacedAdapter(self.pacer)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            session.verify = settings.tls_verify(self.config)
             session.tap_jira_paced = True  # type: ignore[attr-defined]
         return session
 
@@ -155,6 +156,8 @@ class JiraStream(RESTStream[Any]):
             self.jira_clock.observe(response.headers.get("Date"))
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS or response.status_code >= 500:
                 raise RetriableAPIError(self.response_error_message(response), response)
+            if response.ok:
+                _parse_once(response)
             return response
 
         return self.request_decorator(send)(prepared, None)
@@ -216,6 +219,7 @@ class JiraStream(RESTStream[Any]):
         if 400 <= status < 500 and status != HTTPStatus.TOO_MANY_REQUESTS:
             raise JiraAPIError(self.client_error_message(response), status)
         super().validate_response(response)
+        _parse_once(response)
 
     def client_error_message(self, response: requests.Response) -> str:
         """One line for a 4xx that retrying cannot fix; streams add what config to check."""
@@ -236,6 +240,19 @@ class PacedAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         self.pacer.wait_turn()
         return super().send(request, *args, **kwargs)
+
+
+def _parse_once(response: requests.Response) -> None:
+    """Parse the body here, inside the retries: a 200 whose body is not JSON (a proxy's
+    error page, a body cut short) is retried like a 5xx.  The paginator and the record
+    extractor then share this one parse instead of each parsing the body again."""
+    if not response.content:
+        return
+    try:
+        parsed = response.json()
+    except ValueError:
+        raise RetriableAPIError(f"the body from {_endpoint(response)} is not valid JSON", response) from None
+    response.json = lambda **_: parsed  # type: ignore[method-assign]
 
 
 def _asked_wait(error: BaseException | None) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -130,6 +131,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Seconds to wait for one HTTP response.",
     ),
     th.Property(
+        "ca_bundle",
+        th.StringType,
+        title="CA bundle",
+        description="PEM file of the certificate authorities to trust (a company CA in front of Jira). "
+        "Default: REQUESTS_CA_BUNDLE if set, else certifi's. Verification cannot be turned off.",
+    ),
+    th.Property(
         "lookback_minutes",
         th.IntegerType,
         default=0,
@@ -212,6 +220,8 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("config key `jql` must be a non-empty filter without ORDER BY (the tap orders by updated)")
     if not 1 <= config.get("page_size", DEFAULT_PAGE_SIZE) <= 5000:
         raise ConfigError("config key `page_size` must be between 1 and 5000")
+    if config.get("ca_bundle") and not os.path.isfile(os.path.expanduser(config["ca_bundle"])):
+        raise ConfigError(f"config key `ca_bundle`: no file at {config['ca_bundle']}")
     for key in ("lookback_minutes", "search_lag_minutes"):
         if config.get(key, 0) < 0:
             raise ConfigError(f"config key `{key}` must be zero or more minutes")
@@ -284,6 +294,14 @@ def is_datacenter_hint(config: Mapping[str, Any]) -> bool:
         return config["deployment_type"] in ("datacenter", "server")
     mode = auth_type(config)
     return mode in ("oauth1", "pat") or (mode == "basic" and bool(config.get("username")))
+
+
+def tls_verify(config: Mapping[str, Any]) -> str | bool:
+    """What requests should verify certificates against: `ca_bundle`, else the CA
+    bundle named in the environment (which requests only reads for requests it
+    prepares itself, not for the SDK's `Session.send`), else certifi's."""
+    bundle = config.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    return os.path.expanduser(bundle) if bundle else True
 
 
 def page_size(config: Mapping[str, Any], cap: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -10,6 +11,7 @@ import time
 import pytest
 
 from tests.conftest import BIN, TapRun, run_tap
+from tests.emulator import JiraEmulator
 
 SECRET = "s3cr3t-api-token-value"
 
@@ -138,3 +140,19 @@ def test_an_unreachable_host_fails_in_seconds_with_one_line(tmp_path):
 def _run(command: list[str]) -> tuple[int, str, str]:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout, done.stderr
+
+
+def test_tls_is_verified_against_the_ca_bundle(tmp_path):
+    with JiraEmulator(tls=True, seed=3, issues=20, projects=1, users=5, boards=1) as emulator:
+        assert emulator.base_url.startswith("https://")
+        untrusted = run_tap(tmp_path / "untrusted", emulator.config())
+        assert_one_line_error(untrusted, "TLS certificate of 127.0.0.1", "`ca_bundle`", code=1)
+        trusted = run_tap(tmp_path / "trusted", emulator.config(ca_bundle=str(emulator.ca_file)))
+        assert trusted.returncode == 0, trusted.stderr[-2000:]
+        assert len(trusted.records("issues")) == 20
+        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.ca_file)}
+        config = tmp_path / "env.json"
+        config.write_text(json.dumps(emulator.config()))
+        from_env = subprocess.run([str(BIN / "tap-jira"), "--config", str(config)], capture_output=True, text=True,
+                                  env=env, timeout=120)
+        assert from_env.returncode == 0, from_env.stderr[-2000:]

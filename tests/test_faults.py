@@ -45,6 +45,7 @@ def waits_after_faults(emulator: JiraEmulator) -> list[tuple[str, float, float]]
         (Fault("reset", path="/search/jql", at=frozenset({1, 3})), {}),
         (Fault("truncate", path="/issue/bulkfetch"), {}),
         (Fault("slow", path="/project/search", delay=3), {"request_timeout": 1}),
+        (Fault("garbage", path="/search/jql", at=frozenset({2})), {}),
     ],
     ids=lambda value: value.kind if isinstance(value, Fault) else "",
 )

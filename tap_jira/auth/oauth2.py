@@ -17,6 +17,7 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
+from .. import config as settings
 from ..errors import TapJiraError
 from .token_store import REMEMBERED_TOKENS, StoreError, TokenStore, default_path, fingerprint
 
@@ -40,6 +41,7 @@ class OAuth2Auth(AuthBase):
         self.token_url = config["oauth_token_url"]
         self.store = TokenStore(config.get("token_store_path") or default_path(self.client_id, config["base_url"]))
         self.timeout = timeout
+        self.verify = settings.tls_verify(config)
         self._lock = threading.RLock()  # one refresh at a time within the run
         self._access_token: str | None = None
         self._refresh_at = 0.0
@@ -132,7 +134,7 @@ class OAuth2Auth(AuthBase):
         payload = {"grant_type": "refresh_token", "client_id": self.client_id,
                    "client_secret": self._client_secret, "refresh_token": refresh_token}
         try:
-            response = requests.post(self.token_url, json=payload, timeout=self.timeout)
+            response = requests.post(self.token_url, json=payload, timeout=self.timeout, verify=self.verify)
         except requests.RequestException as error:
             raise OAuth2Error(f"cannot reach the OAuth 2.0 token endpoint ({type(error).__name__}): "
                               "check `oauth_token_url` and the network") from None

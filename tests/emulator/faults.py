@@ -11,7 +11,8 @@ Kinds, with the headers Jira Cloud documents (``shared/docs/jira-api.md`` §6):
 - ``unavailable``: 503 with `Retry-After`;
 - ``reset``: the connection is closed before any response;
 - ``truncate``: a full `Content-Length`, half the body, then the connection closes;
-- ``slow``: the response comes `delay` seconds late.
+- ``slow``: the response comes `delay` seconds late;
+- ``garbage``: 200 with a complete body that is not JSON (a proxy's error page).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow")
+KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow", "garbage")
 
 
 @dataclass

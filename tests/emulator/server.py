@@ -27,6 +27,7 @@ from .datacenter import to_v2
 from .faults import Fault, FaultPlan
 from .oauth1 import CONSUMER_KEY, KEYS, ApplicationLink
 from .oauth2 import AuthorizationServer
+from .tls import make_context
 
 ADMIN_PREFIX = "/_emulator/"
 GATEWAY_PREFIX = "/ex/jira/"
@@ -52,12 +53,18 @@ class LoggedRequest:
 class JiraEmulator:
     """Start with `start()` (or as a context manager); `base_url` is then known."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, flavour: str = "cloud", **site_options: Any) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, flavour: str = "cloud", tls: bool = False,
+                 **site_options: Any) -> None:
+        """`tls`: serve https with a CA made for the purpose; clients trust `ca_file`."""
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.emulator = self  # type: ignore[attr-defined]
+        self.ca_file = None
+        if tls:
+            context, self.ca_file = make_context()
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         bound_host, bound_port = self._server.server_address[:2]
-        self.base_url = f"http://{bound_host}:{bound_port}"
+        self.base_url = f"{'https' if tls else 'http'}://{bound_host}:{bound_port}"
         self.site = Site(self.base_url, flavour=flavour, **site_options)
         self.oauth2 = AuthorizationServer.for_seed(site_options.get("seed", 42))
         self.app_link = ApplicationLink()
@@ -209,8 +216,12 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if fault.kind == "truncate":
             return False
-        self.emulator.log(LoggedRequest(self.command, path, "-", 0 if fault.kind == "reset" else
-                                        (503 if fault.kind == "unavailable" else 429), False, arrived, fault.kind))
+        status = {"reset": 0, "unavailable": 503, "garbage": 200}.get(fault.kind, 429)
+        self.emulator.log(LoggedRequest(self.command, path, "-", status, False, arrived, fault.kind))
+        if fault.kind == "garbage":
+            self._send(wire.Response(200, "<html><body>502 Bad Gateway (proxy)</body></html>",
+                                     {"Content-Type": "application/json;charset=UTF-8"}))
+            return True
         if fault.kind == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
