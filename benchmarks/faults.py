@@ -1,20 +1,24 @@
-"""The fault matrix: one full sync per fault type, plus a seeded chaos run.
+"""The fault matrix: one full sync per fault type, a seeded chaos run, kill -9 and
+resume at several points, and issues edited while the search pages.
 
     .venv/bin/python -m benchmarks.faults
 
 For each row, starts the emulator with the fault injected, runs the installed
 `tap-jira` as its own process, and prints the faults injected, records expected
-and received (deduplicated by primary key), records lost, and for each 429/503
-the wait observed against the Retry-After given.
+and received (deduplicated by primary key, latest version), records lost, and
+for each 429/503 the wait observed against the Retry-After given.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from tests.emulator import JiraEmulator
@@ -35,6 +39,70 @@ ROWS = [
      {"page_size": 20}),
 ]
 KEYS = {"users": "accountId"}
+CRASH_SITE = {"seed": 31, "issues": 2500, "projects": 3, "users": 20, "boards": 2}  # STATE every 1000 issues
+
+
+def run_tap(config: dict, state: dict | None = None, kill_after: int | None = None) -> tuple[int, list[dict]]:
+    """The tap as a process; with `kill_after`, SIGKILLed once that many records are out."""
+    with tempfile.TemporaryDirectory() as folder:
+        config_file = Path(folder) / "config.json"
+        config_file.write_text(json.dumps(config))
+        command = [str(TAP), "--config", str(config_file)]
+        if state is not None:
+            (Path(folder) / "state.json").write_text(json.dumps(state))
+            command += ["--state", str(Path(folder) / "state.json")]
+        tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        messages, records = [], 0
+        for line in tap.stdout:
+            messages.append(json.loads(line))
+            records += messages[-1]["type"] == "RECORD"
+            if kill_after is not None and records >= kill_after:
+                os.kill(tap.pid, signal.SIGKILL)
+                break
+        return tap.wait(), messages
+
+
+def latest(messages: list[dict]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for message in messages:
+        if message["type"] == "RECORD":
+            record = message["record"]
+            key = (record.get(KEYS.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
+            found.setdefault(message["stream"], {})[key] = record
+    return found
+
+
+def crash_rows() -> bool:
+    failed = False
+    for fraction in (0.3, 0.8, 0.97):
+        with JiraEmulator(**CRASH_SITE) as emulator:
+            expected = emulator.site.record_counts()
+            total = sum(expected.values())
+            _, before = run_tap(emulator.config(), kill_after=int(total * fraction))
+            states = [m["value"] for m in before if m["type"] == "STATE"]
+            code, after = run_tap(emulator.config(), state=states[-1] if states else None)
+        got = latest(before + after)
+        lost = sum(max(count - len(got.get(stream, {})), 0) for stream, count in expected.items())
+        failed |= bool(lost) or code != 0
+        print(f"{f'kill -9 at {fraction:.0%}':<16} {1:>8} {total:>9} {sum(map(len, got.values())):>9} {lost:>5}  "
+              f"-  (resume exit {code}; it re-read {sum(m.get('stream') == 'issues' for m in after if m['type'] == 'RECORD')}"
+              f" of {expected['issues']} issues)")
+    with JiraEmulator(**SITE) as emulator:
+        site = emulator.site
+        edited = sorted(site.issues, key=lambda issue: (issue.updated, int(issue.id)))[10:15]
+        site.on_search_page = lambda page: [site.touch(i.id, site.now()) for i in edited] if page == 2 else None
+        _, first = run_tap(emulator.config(page_size=100))
+        site.on_search_page, site.clock_offset = None, timedelta(minutes=10)
+        state = [m["value"] for m in first if m["type"] == "STATE"][-1]
+        code, second = run_tap(emulator.config(page_size=100), state=state)
+        expected = site.record_counts()
+        got = latest(first + second)
+        stale = sum(got["issues"][(i.id, None, None)]["fields"]["updated"] != site.timestamp(i.updated) for i in edited)
+        lost = sum(max(count - len(got.get(stream, {})), 0) for stream, count in expected.items()) + stale
+        failed |= bool(lost) or code != 0
+        print(f"{'5 edits mid-page':<16} {5:>8} {sum(expected.values()):>9} {sum(map(len, got.values())):>9} "
+              f"{lost:>5}  -  (two runs; {stale} issues not at their latest version)")
+    return failed
 
 
 def main() -> int:
@@ -67,6 +135,7 @@ def main() -> int:
         failed |= bool(lost) or done.returncode != 0
         print(f"{label:<16} {len(plan.injected):>8} {sum(expected.values()):>9} {received:>9} {lost:>5}  "
               f"{' '.join(waits) or '-'}  (exit {done.returncode}, {elapsed:.1f} s)")
+    failed |= crash_rows()
     return 1 if failed else 0
 
 

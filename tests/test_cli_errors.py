@@ -156,3 +156,14 @@ def test_tls_is_verified_against_the_ca_bundle(tmp_path):
         from_env = subprocess.run([str(BIN / "tap-jira"), "--config", str(config)], capture_output=True, text=True,
                                   env=env, timeout=120)
         assert from_env.returncode == 0, from_env.stderr[-2000:]
+
+
+def test_a_missing_permission_is_quoted_and_what_came_before_stays(tmp_path):
+    with JiraEmulator(seed=3, issues=20, projects=1, users=5, boards=1) as emulator:
+        emulator.site.forbidden["/rest/api/3/users/search"] = (
+            "Browse users and groups permission is required to view users.")
+        run = run_tap(tmp_path, emulator.config())
+        line = assert_one_line_error(run, "HTTP 403", "GET /rest/api/3/users/search",
+                                     "Browse users and groups permission is required", code=1)
+        assert "check the account's permissions" in line
+        assert len(run.records("issues")) == 20  # streams synced before the refusal stay emitted

@@ -75,15 +75,15 @@ def test_a_quota_429_pauses_every_request_until_the_reset(tmp_path):
     assert "hourly quota is spent (jira-quota-global-based): pausing every request" in run.stderr
 
 
-def test_seeded_chaos_at_a_20_percent_fault_rate_loses_nothing(tmp_path):
+def test_seeded_chaos_at_a_10_percent_fault_rate_loses_nothing(tmp_path):
     with JiraEmulator(**SITE) as emulator:
-        emulator.faults = FaultPlan(chaos_rate=0.20, seed=2026, chaos_kinds=("burst", "unavailable", "reset",
-                                                                             "truncate"))
-        run = run_tap(tmp_path, emulator.config(page_size=10))  # about 40 requests, so about 8 faults
+        emulator.faults = FaultPlan(chaos_rate=0.10, seed=2026, chaos_kinds=("burst", "unavailable", "reset",
+                                                                             "truncate", "garbage"))
+        run = run_tap(tmp_path, emulator.config(page_size=10))  # about 40 requests, so about 4 faults
         truth = emulator.site.record_counts()
         injected = Counter(kind for kind, _ in emulator.faults.injected)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert sum(injected.values()) >= 3, injected
+    assert sum(injected.values()) >= 2, injected
     assert received(run) == {stream: count for stream, count in truth.items() if count}
 
 

@@ -240,6 +240,8 @@ class Site:
         # issues here, as users do while a sync pages.  Page tokens are offsets, so
         # an edited issue leaving the result set shifts later ones (the worst case).
         self.on_search_page: Callable[[int], None] | None = None
+        # Endpoints (path templates) the account lacks a permission for, with Jira's message.
+        self.forbidden: dict[str, str] = {}
         self.site_zone = ZoneInfo(site_zone)
         self.rng = random.Random(seed)
         self.cloud_id = str(_uuid(self.rng))

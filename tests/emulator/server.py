@@ -195,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
                 response = wire.Response(401, GATEWAY_UNAUTHORIZED) if bearer_allowed else wire.unauthorized()
             elif principal.kind == "oauth2" and route.scope and route.scope not in principal.scopes:
                 response = wire.Response(401, SCOPE_MISMATCH)
+            elif route.template in site.forbidden and principal.authenticated:
+                raise wire.HttpError(403, site.forbidden[route.template])
             else:
                 form = "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")
                 body = None if form else _parse_json(raw)  # form bodies: the OAuth routes read `raw`
