@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.emulator import JiraEmulator
 from tests.emulator.faults import Fault, FaultPlan
+from tests.messages import latest_by_key
 
 TAP = Path(sys.executable).parent / "tap-jira"
 SITE = {"seed": 21, "issues": 500, "projects": 4, "users": 60, "boards": 6}
@@ -38,7 +39,6 @@ ROWS = [
                                                                   "garbage")),
      {"page_size": 20}),
 ]
-KEYS = {"users": "accountId"}
 CRASH_SITE = {"seed": 31, "issues": 2500, "projects": 3, "users": 20, "boards": 2}  # STATE every 1000 issues
 
 
@@ -62,16 +62,6 @@ def run_tap(config: dict, state: dict | None = None, kill_after: int | None = No
         return tap.wait(), messages
 
 
-def latest(messages: list[dict]) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    for message in messages:
-        if message["type"] == "RECORD":
-            record = message["record"]
-            key = (record.get(KEYS.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
-            found.setdefault(message["stream"], {})[key] = record
-    return found
-
-
 def crash_rows() -> bool:
     failed = False
     for fraction in (0.3, 0.8, 0.97):
@@ -81,7 +71,7 @@ def crash_rows() -> bool:
             _, before = run_tap(emulator.config(), kill_after=int(total * fraction))
             states = [m["value"] for m in before if m["type"] == "STATE"]
             code, after = run_tap(emulator.config(), state=states[-1] if states else None)
-        got = latest(before + after)
+        got = latest_by_key(before + after)
         lost = sum(max(count - len(got.get(stream, {})), 0) for stream, count in expected.items())
         failed |= bool(lost) or code != 0
         print(f"{f'kill -9 at {fraction:.0%}':<16} {1:>8} {total:>9} {sum(map(len, got.values())):>9} {lost:>5}  "
@@ -96,7 +86,7 @@ def crash_rows() -> bool:
         state = [m["value"] for m in first if m["type"] == "STATE"][-1]
         code, second = run_tap(emulator.config(page_size=100), state=state)
         expected = site.record_counts()
-        got = latest(first + second)
+        got = latest_by_key(first + second)
         stale = sum(got["issues"][(i.id, None, None)]["fields"]["updated"] != site.timestamp(i.updated) for i in edited)
         lost = sum(max(count - len(got.get(stream, {})), 0) for stream, count in expected.items()) + stale
         failed |= bool(lost) or code != 0
@@ -118,13 +108,7 @@ def main() -> int:
             elapsed = time.monotonic() - started
             expected = emulator.site.record_counts()
             log = sorted(emulator.requests, key=lambda entry: entry.at)
-        got: dict[str, set] = {}
-        for line in done.stdout.splitlines():
-            message = json.loads(line)
-            if message["type"] == "RECORD":
-                record = message["record"]
-                key = (record.get(KEYS.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
-                got.setdefault(message["stream"], set()).add(key)
+        got = latest_by_key([json.loads(line) for line in done.stdout.splitlines()])
         received = sum(len(keys) for keys in got.values())
         lost = sum(max(count - len(got.get(stream, ())), 0) for stream, count in expected.items())
         waits = []

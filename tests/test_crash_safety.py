@@ -13,20 +13,9 @@ import pytest
 
 from tests.conftest import BIN, run_tap
 from tests.emulator import JiraEmulator
+from tests.messages import latest_by_key
 
 SITE = {"seed": 31, "issues": 2500, "projects": 3, "users": 20, "boards": 2}
-KEYS = {"users": "accountId"}
-
-
-def keyed(messages: list[dict]) -> dict[str, dict]:
-    """The latest version of every record, per stream and primary key (a target's upsert)."""
-    latest: dict[str, dict] = {}
-    for message in messages:
-        if message["type"] == "RECORD":
-            record = message["record"]
-            key = (record.get(KEYS.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
-            latest.setdefault(message["stream"], {})[key] = record
-    return latest
 
 
 def killed_after(tmp_path, config: dict, records: int) -> list[dict]:
@@ -59,7 +48,7 @@ def test_kill_9_then_resume_loses_nothing(site, tmp_path, fraction):
     states = [m["value"] for m in before if m["type"] == "STATE"]
     resumed = run_tap(tmp_path / "resume", site.config(), state=states[-1] if states else None)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    union = keyed(before + resumed.messages)
+    union = latest_by_key(before + resumed.messages)
     assert {stream: len(records) for stream, records in union.items()} == {k: v for k, v in truth.items() if v}
     if fraction >= 0.8:  # STATE came regularly: the resumed run did not start over
         assert states and len(resumed.records("issues")) < len(site.site.issues)
@@ -88,7 +77,7 @@ def test_issues_edited_while_paging_end_up_at_their_latest_version(tmp_path):
         site.clock_offset = timedelta(minutes=10)  # time passes: the edits are inside the next window
         second = run_tap(tmp_path / "second", config, state=first.final_state)
         assert second.returncode == 0, second.stderr[-2000:]
-        latest = keyed(first.messages + second.messages)["issues"]
+        latest = latest_by_key(first.messages + second.messages)["issues"]
         for issue in edited:
             record = next(r for (key, _, _), r in latest.items() if key == issue.id)
             assert record["fields"]["updated"] == site.timestamp(issue.updated)

@@ -10,20 +10,14 @@ import pytest
 from tests.conftest import TapRun, run_tap
 from tests.emulator import JiraEmulator
 from tests.emulator.faults import Fault, FaultPlan
+from tests.messages import counts_by_key
 
 SITE = {"seed": 13, "issues": 150, "projects": 3, "users": 30, "boards": 3}
 
 
 def received(run: TapRun) -> dict[str, int]:
     """Records per stream, deduplicated by primary key (targets upsert)."""
-    keys = {"users": "accountId", "sprints": "id"}
-    seen: dict[str, set] = {}
-    for message in run.messages:
-        if message["type"] == "RECORD":
-            record = message["record"]
-            key = (record.get(keys.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
-            seen.setdefault(message["stream"], set()).add(key)
-    return {stream: len(found) for stream, found in seen.items()}
+    return counts_by_key(run.messages)
 
 
 def waits_after_faults(emulator: JiraEmulator) -> list[tuple[str, float, float]]:
