@@ -154,6 +154,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         "consistent, so the newest edits may not be found yet. The next run starts there. 0: no upper bound.",
     ),
     th.Property(
+        "max_workers",
+        th.IntegerType,
+        default=4,
+        title="Max workers",
+        description="Jira Cloud: concurrent bulk-fetch requests while reading issues (the pacer still bounds "
+        "the total rate). 4 stays far below Jira's burst limits.",
+    ),
+    th.Property(
         "max_requests_per_second",
         th.NumberType,
         default=10,
@@ -225,6 +233,8 @@ def check(config: Mapping[str, Any]) -> None:
     for key in ("lookback_minutes", "search_lag_minutes"):
         if config.get(key, 0) < 0:
             raise ConfigError(f"config key `{key}` must be zero or more minutes")
+    if not 1 <= config.get("max_workers", 4) <= 32:
+        raise ConfigError("config key `max_workers` must be between 1 and 32")
     if config.get("max_requests_per_second", 10) <= 0:
         raise ConfigError("config key `max_requests_per_second` must be a positive number")
     if config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT) <= 0:

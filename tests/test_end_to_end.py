@@ -86,8 +86,9 @@ def ceil(a: int, b: int) -> int:
 
 
 def test_request_count_per_endpoint(full_sync, emulator):
-    """The cost model: one search page per 50 issues; children beyond the inline caps in
-    one bulk call per kind (the 240 issues make one batch); worklogs per issue over 20."""
+    """The cost model: id pages of 5000 (plus the id-only check after paging), full issues
+    by bulk fetch, 100 a request (embedding up to 100 comments each); changelogs beyond
+    the inline 40 in one bulk call (the 240 issues make one batch); worklogs per issue over 20."""
     _, requests = full_sync
     site = emulator.site
     issues, users = len(site.issues), len(site.users)
@@ -97,12 +98,13 @@ def test_request_count_per_endpoint(full_sync, emulator):
     assert requests == {
         "GET /rest/api/2/serverInfo": 1,  # Cloud or Data Center? (a loopback URL does not say)
         "GET /rest/api/3/myself": 1,
-        "POST /rest/api/3/search/jql": ceil(issues, 50) + ceil(issues, 5000),  # pages + id-only pass
+        "POST /rest/api/3/search/jql": 2 * ceil(issues, 5000),  # id pages + the id-only check
         "GET /rest/api/3/project/search": 1,
         "GET /rest/api/3/users/search": users // 50 + 1 + (1 if users % 50 else 0),
         "GET /rest/api/3/resolution/search": 1,
         "POST /rest/api/3/changelog/bulkfetch": ceil(sum(len(i.histories) for i in long_changelogs), 10000),
-        "POST /rest/api/3/issue/bulkfetch": ceil(sum(len(i.comments) > 20 for i in site.issues), 100),
+        "POST /rest/api/3/issue/bulkfetch": ceil(issues, 100)
+        + ceil(sum(len(i.comments) > 100 for i in site.issues), 100),
         "GET /rest/api/3/issue/{issueIdOrKey}/worklog": sum(len(i.worklogs) > 20 for i in site.issues),
         "GET /rest/agile/1.0/board": ceil(len(site.boards), 50),
         "GET /rest/agile/1.0/board/{boardId}/sprint": sum(max(ceil(len(b.sprints) + len(b.shared), 50), 1)
@@ -136,7 +138,7 @@ def test_config_from_environment(emulator, tmp_path):
 
 
 def test_capped_pages_are_followed_to_the_end(tmp_path):
-    """page_size 500 is more than /project/search (100) and /search/jql with *all (100) give."""
+    """page_size 500 is more than /project/search (100) and bulk fetch (100) give."""
     with JiraEmulator(seed=9, issues=230, projects=130, users=5) as site_emulator:
         run = run_tap(tmp_path, site_emulator.config(page_size=500))
         assert run.returncode == 0, run.stderr[-2000:]
@@ -144,4 +146,5 @@ def test_capped_pages_are_followed_to_the_end(tmp_path):
         assert exactly_once(run.records("issues"), "id") == set(site_emulator.site.issues_by_id)
         counts = site_emulator.request_counts()
         assert counts["GET /rest/api/3/project/search"] == 2
-        assert counts["POST /rest/api/3/search/jql"] == 3 + 1  # + the id-only pass over the window
+        assert counts["POST /rest/api/3/search/jql"] == 1 + 1  # ids, 5000 a page, + the id-only check
+        assert counts["POST /rest/api/3/issue/bulkfetch"] == 3  # at most 100 ids each

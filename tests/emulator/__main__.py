@@ -25,11 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-zone", default="Australia/Sydney", help="the API user's profile time zone")
     parser.add_argument("--site-zone", default="America/Los_Angeles", help="zone timestamps are rendered in")
     parser.add_argument("--flavour", choices=("cloud", "datacenter"), default="cloud")
+    parser.add_argument("--latency-ms", type=float, default=0, help="base latency of every response")
+    parser.add_argument("--latency-per-item-ms", type=float, default=0, help="added per item a response carries")
     args = parser.parse_args(argv)
     emulator = JiraEmulator(
         args.host, args.port, flavour=args.flavour, seed=args.seed, issues=args.issues, projects=args.projects,
         users=args.users, profile_zone=args.profile_zone, site_zone=args.site_zone,
     ).start()
+    emulator.latency.base_ms, emulator.latency.per_item_ms = args.latency_ms, args.latency_per_item_ms
     print(emulator.base_url, flush=True)
     account = emulator.site.account
     if args.flavour == "datacenter":

@@ -25,6 +25,7 @@ from .auth import ANONYMOUS, Credentials, authenticate
 from .data import Site
 from .datacenter import to_v2
 from .faults import Fault, FaultPlan
+from .latency import BurstLimiter, LatencyModel
 from .oauth1 import CONSUMER_KEY, KEYS, ApplicationLink
 from .oauth2 import AuthorizationServer
 from .tls import make_context
@@ -69,6 +70,8 @@ class JiraEmulator:
         self.oauth2 = AuthorizationServer.for_seed(site_options.get("seed", 42))
         self.app_link = ApplicationLink()
         self.faults = FaultPlan()  # replace to inject faults
+        self.latency = LatencyModel()  # set base_ms / per_item_ms to slow responses down
+        self.burst = BurstLimiter()  # Jira Cloud's per-endpoint burst limit
         if flavour == "datacenter":
             self.routes = routes.DATACENTER_ROUTES + routes.oauth1_routes(self.app_link)
         else:
@@ -205,8 +208,14 @@ class _Handler(BaseHTTPRequestHandler):
                 response = route.handler(request)
         except wire.HttpError as error:
             response = wire.Response(error.status, error.body)
+        if route is not None and route.scope and not emulator.burst.allow(f"{self.command} {route.template}"):
+            response = wire.Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}},
+                                     {"Retry-After": "1", "RateLimit-Reason": "jira-burst-based",
+                                      "X-RateLimit-Limit": f"{emulator.burst.per_second:g}",
+                                      "X-RateLimit-Remaining": "0"})
         if site.flavour == "datacenter" and route is not None and route.scope:
             response.body = to_v2(response.body, site)
+        time.sleep(emulator.latency.delay(response.body))
         emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway, arrived,
                                    fault.kind if fault else None))
         self._send(response, truncate=fault is not None and fault.kind == "truncate")
