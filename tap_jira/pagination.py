@@ -1,8 +1,9 @@
 """One paginator per Jira paging style, shared by every stream of that style.
 
 Jira caps page sizes silently and may return short pages anywhere, so none of
-these trusts the requested page size: the end is `isLast`, a missing token, or
-an empty page.
+these trusts the requested page size: the end is `isLast`, a `total` reached, or
+an empty page.  (Token-paged searches are read by the issues stream itself: ids
+first, then bulk fetches; see streams/issues.py.)
 """
 
 from __future__ import annotations
@@ -11,20 +12,6 @@ from typing import Any
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
-
-
-class TokenPaginator(BaseAPIPaginator[str | None]):
-    """``nextPageToken`` / ``isLast`` (``/search/jql``, ``/changelog/bulkfetch``)."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-
-    def has_more(self, response: requests.Response) -> bool:
-        body = response.json()
-        return not body.get("isLast", False) and bool(body.get("nextPageToken"))
-
-    def get_next(self, response: requests.Response) -> str | None:
-        return response.json().get("nextPageToken")
 
 
 class PageBeanPaginator(BaseAPIPaginator[int]):

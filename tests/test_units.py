@@ -11,7 +11,7 @@ import requests
 
 from tap_jira import config, jql, timestamps
 from tap_jira.errors import ConfigError
-from tap_jira.pagination import BareArrayPaginator, PageBeanPaginator, TokenPaginator
+from tap_jira.pagination import BareArrayPaginator, PageBeanPaginator, StartAtTotalPaginator
 
 UTC = timezone.utc
 
@@ -56,11 +56,11 @@ def response(body) -> requests.Response:
     return built
 
 
-def test_token_paginator_follows_tokens_until_is_last():
-    paginator = TokenPaginator()
-    paginator.advance(response({"issues": [{"id": "1"}], "nextPageToken": "abc", "isLast": False}))
-    assert paginator.current_value == "abc" and not paginator.finished
-    paginator.advance(response({"issues": [{"id": "2"}], "isLast": True}))
+def test_start_at_total_paginator_stops_at_total_or_an_empty_page():
+    paginator = StartAtTotalPaginator("issues")
+    paginator.advance(response({"startAt": 0, "maxResults": 1000, "total": 1500, "issues": [{}] * 1000}))
+    assert paginator.current_value == 1000 and not paginator.finished
+    paginator.advance(response({"startAt": 1000, "maxResults": 1000, "total": 1500, "issues": [{}] * 500}))
     assert paginator.finished
 
 

@@ -13,7 +13,7 @@ from ..children import BatchPlan, ChildFetcher, collect_children
 from ..children.inline import strip_envelopes
 from ..client import JiraStream
 from ..errors import JiraAPIError
-from ..pagination import StartAtTotalPaginator, TokenPaginator
+from ..pagination import StartAtTotalPaginator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -54,8 +54,9 @@ class IssuesStream(JiraStream):
     def path(self) -> str:  # type: ignore[override]
         return "/search/jql" if self.site.cloud else "/search"
 
-    def get_new_paginator(self) -> TokenPaginator | StartAtTotalPaginator:
-        return TokenPaginator() if self.site.cloud else StartAtTotalPaginator("issues")
+    def get_new_paginator(self) -> StartAtTotalPaginator:
+        # Only Data Center pages full issues through the SDK; Cloud reads ids, then bulk fetches.
+        return StartAtTotalPaginator("issues")
 
     # The children of the batch being emitted, by child stream (see streams/children.py).
     batch_children: dict[str, list[dict[str, Any]]] = {}
@@ -228,23 +229,16 @@ class IssuesStream(JiraStream):
             until=self.window_end,
         )
 
-    def prepare_request_payload(self, context: Context | None, next_page_token: str | int | None) -> dict[str, Any]:
+    def prepare_request_payload(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
+        """Data Center's ``POST /search`` (Cloud reads issues by `_issues_by_bulkfetch`)."""
         payload: dict[str, Any] = {
             "jql": self._query,
-            "fields": ["*all"],  # /search/jql returns ids only unless fields are named
+            "fields": ["*all"],
+            "maxResults": settings.page_size(self.config, DATACENTER_SEARCH_CAP),
+            "startAt": next_page_token or 0,
         }
-        wants_changelog = "changelogs" in self.wanted_children
-        if not self.site.cloud:
-            payload["maxResults"] = settings.page_size(self.config, DATACENTER_SEARCH_CAP)
-            payload["startAt"] = next_page_token or 0
-            if wants_changelog:
-                payload["expand"] = ["changelog"]  # an array in POST /search
-            return payload
-        payload["maxResults"] = settings.page_size(self.config, SEARCH_PAGE_CAP)
-        if wants_changelog:
-            payload["expand"] = "changelog"  # the newest 40 histories inline; often all of them
-        if next_page_token:
-            payload["nextPageToken"] = next_page_token
+        if "changelogs" in self.wanted_children:
+            payload["expand"] = ["changelog"]  # an array in POST /search; Data Center sends it whole
         return payload
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
