@@ -14,7 +14,8 @@ from .inline import inline_children
 
 CHILD_STREAMS = ("comments", "worklogs", "changelogs")
 # Issues held in memory at most before their children are completed and emitted.
-MAX_BATCH_ISSUES = 2000
+# (2000 peaked at 371 MiB RSS on 5000 issues, 1000 at 280, for 0.4 more requests per 1000 issues.)
+MAX_BATCH_ISSUES = 1000
 
 
 class BatchPlan:

@@ -173,11 +173,14 @@ class IssuesStream(JiraStream):
         are not out yet."""
         if not issues:
             return
+        self.batch_children = {}  # the last batch's children are out: free them before fetching more
         fetcher = ChildFetcher(self.call_api, bulk=self.site.cloud)
         self.batch_children = collect_children(issues, self.wanted_children, fetcher)
         self.batch_high_water = max(_updated_utc(issue) for issue in issues)
         self._batch_number += 1
-        yield from issues
+        issues.reverse()  # hand issues over from the end, so each is freed once written
+        while issues:
+            yield issues.pop()
 
     def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
         if self._children_synced != self._batch_number:
