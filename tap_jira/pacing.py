@@ -29,13 +29,11 @@ logger = logging.getLogger("tap-jira")
 
 
 class Pacer:
-    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
-                 clock=time.monotonic, sleep=time.sleep) -> None:
+    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND) -> None:
         self.rate = requests_per_second
-        self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._tokens = requests_per_second * BURST_SECONDS
-        self._last = clock()
+        self._last = time.monotonic()
         self._held_until = 0.0
         self._slow_factor = 1
         self._slow_until = 0.0
@@ -45,7 +43,7 @@ class Pacer:
         waited = 0.0
         while True:
             with self._lock:
-                now = self._clock()
+                now = time.monotonic()
                 delay = self._held_until - now
                 if delay <= 0:
                     rate = self._current_rate(now)
@@ -55,7 +53,7 @@ class Pacer:
                         self._tokens -= 1
                         return waited
                     delay = (1 - self._tokens) / rate
-            self._sleep(delay)
+            time.sleep(delay)
             waited += delay
 
     def observe(self, response: requests.Response) -> None:
@@ -65,7 +63,7 @@ class Pacer:
         reason = response.headers.get("RateLimit-Reason", "")
         wait = retry_after(response)
         with self._lock:
-            now = self._clock()
+            now = time.monotonic()
             if reason.startswith("jira-quota") and wait:
                 self._held_until = max(self._held_until, now + wait)
                 logger.warning("Jira's hourly quota is spent (%s): pausing every request for %.0f s", reason, wait)

@@ -39,10 +39,6 @@ def to_utc_iso(value: str | int | float) -> str:
     return format_utc(parse(value))
 
 
-def minute_floor(instant: datetime) -> datetime:
-    return instant.replace(second=0, microsecond=0)
-
-
 def format_utc(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
 

@@ -35,8 +35,9 @@ CHILD_WINDOW_KEY = "issues_searched_until"
 
 
 class IssuesStream(JiraStream):
-    """Cloud: ``/search/jql`` with page tokens.  Server/Data Center has no
-    ``/search/jql``: ``/search`` with startAt/total."""
+    """Cloud: issue ids from ``/search/jql``, full issues by bulk fetch on a few
+    threads (`_issues_by_bulkfetch`).  Server/Data Center has neither: ``/search``
+    with startAt/total, paged by the SDK."""
 
     name = "issues"
     http_method = "POST"
