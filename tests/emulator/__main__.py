@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavour", choices=("cloud", "datacenter"), default="cloud")
     parser.add_argument("--latency-ms", type=float, default=0, help="base latency of every response")
     parser.add_argument("--latency-per-item-ms", type=float, default=0, help="added per item a response carries")
+    parser.add_argument("--legacy-search", action="store_true",
+                        help="serve Cloud's removed /rest/api/{2,3}/search (for older connectors) instead of 410")
     args = parser.parse_args(argv)
     emulator = JiraEmulator(
-        args.host, args.port, flavour=args.flavour, seed=args.seed, issues=args.issues, projects=args.projects,
+        args.host, args.port, flavour=args.flavour, legacy_search=args.legacy_search, seed=args.seed, issues=args.issues, projects=args.projects,
         users=args.users, profile_zone=args.profile_zone, site_zone=args.site_zone,
     ).start()
     emulator.latency.base_ms, emulator.latency.per_item_ms = args.latency_ms, args.latency_per_item_ms

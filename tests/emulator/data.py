@@ -606,7 +606,24 @@ class Site:
         body["fields"] = chosen
         if "changelog" in expand:
             body["changelog"] = self.changelog_envelope(issue, changelog_cap)
+        if "transitions" in expand:
+            body["transitions"] = self.transitions_json(issue)
         return body
+
+    def transitions_json(self, issue: Issue) -> list[dict[str, Any]]:
+        """The `transitions` expand: one global transition to each other status."""
+        current = issue.static_fields["status"]
+        transitions = []
+        for number, (status_id, name, category_id, category_key, color) in enumerate(STATUSES.values(), 1):
+            if status_id == current["id"]:
+                continue
+            to = {**current, "self": f"{self.base_url}/rest/api/3/status/{status_id}", "name": name, "id": status_id,
+                  "statusCategory": {"self": f"{self.base_url}/rest/api/3/statuscategory/{category_id}",
+                                     "id": category_id, "key": category_key, "colorName": color, "name": name}}
+            transitions.append({"id": str(number * 10 + 1), "name": name, "to": to, "hasScreen": False,
+                                "isGlobal": True, "isInitial": False, "isAvailable": True, "isConditional": False,
+                                "isLooped": False})
+        return transitions
 
     def issue_fields(self, issue: Issue, comment_cap: int = 20) -> dict[str, Any]:
         """Every field of the issue, as search with ``fields=*all`` returns them.

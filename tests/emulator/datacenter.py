@@ -26,18 +26,19 @@ API2 = "/rest/api/2"
 EVERYTHING = 10**9  # no inline cap
 
 
-def to_v2(body: Any, site: Site) -> Any:
-    """A Cloud (v3) response body as Data Center renders it."""
+def to_v2(body: Any, site: Site, datacenter_users: bool = True) -> Any:
+    """A Cloud (v3) response body as REST v2 renders it: plain-text bodies, v2 links and,
+    on Data Center (`datacenter_users`), users by key and name instead of accountId."""
     if isinstance(body, list):
-        return [to_v2(item, site) for item in body]
+        return [to_v2(item, site, datacenter_users) for item in body]
     if isinstance(body, str):
         return body.replace("/rest/api/3/", f"{API2}/")
     if not isinstance(body, dict):
         return body
     if body.get("type") == "doc" and "content" in body:
         return _plain_text(body)
-    converted = {key: to_v2(value, site) for key, value in body.items()}
-    if "accountId" in converted:
+    converted = {key: to_v2(value, site, datacenter_users) for key, value in body.items()}
+    if "accountId" in converted and datacenter_users:
         key, name = site.datacenter_identity(converted.pop("accountId"))
         converted.pop("accountType", None)
         converted = {"self": f"{site.base_url}{API2}/user?username={name}", "key": key, "name": name,
@@ -69,6 +70,11 @@ def myself(request: Request) -> Response:
 
 
 def search(request: Request) -> Response:
+    return offset_search(request, size_cap=1000, comment_cap=EVERYTHING, changelog_cap=EVERYTHING)
+
+
+def offset_search(request: Request, size_cap: int, comment_cap: int, changelog_cap: int) -> Response:
+    """Search paged by startAt/maxResults/total, embedding children up to the caps given."""
     site = request.site
     zone = ZoneInfo(request.principal.account.user.time_zone or str(site.site_zone))
     try:
@@ -79,10 +85,10 @@ def search(request: Request) -> Response:
         query = jql.Query(lambda issue: True, query.order)
     matched = query.run(site.searchable(site.issues))
     start = max(request.int_arg("startAt", 0), 0)
-    size = min(max(request.int_arg("maxResults", 50), 0), 1000)
+    size = min(max(request.int_arg("maxResults", 50), 0), size_cap)
     wanted = request.arg_list("fields") or ["*navigable"]
     expand = set(request.arg_list("expand"))
-    page = [site.issue_bean(issue, wanted, expand, comment_cap=EVERYTHING, changelog_cap=EVERYTHING)
+    page = [site.issue_bean(issue, wanted, expand, comment_cap=comment_cap, changelog_cap=changelog_cap)
             for issue in matched[start:start + size]]
     site.after_search_page(start // max(size, 1) + 1)
     return Response(200, {"expand": "names,schema", "startAt": start, "maxResults": size,

@@ -22,6 +22,7 @@ from .data import RESOLUTIONS
 from .wire import HttpError, Request, Response, bare_array, decode_token, encode_token, page_bean
 
 API = "/rest/api/3"
+API2 = "/rest/api/2"
 REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
@@ -91,6 +92,13 @@ def removed_search(request: Request) -> Response:
     raise HttpError(410, REMOVED_SEARCH)
 
 
+def legacy_search(request: Request) -> Response:
+    """The search Atlassian removed from Cloud (CHANGE-2046), as it answered before:
+    startAt/total paging, at most 100 issues a page, the changelog expand capped at 100.
+    Served only when the emulator is started with `legacy_search`, to run older connectors."""
+    return datacenter.offset_search(request, size_cap=100, comment_cap=20, changelog_cap=100)
+
+
 def search_jql(request: Request) -> Response:
     site = request.site
     text = request.arg("jql", "") or ""
@@ -141,7 +149,6 @@ class Route:
 ROUTES = [
     Route(("GET",), f"{API}/myself", myself, anonymous=False, scope="read:jira-user"),
     Route(("GET",), f"{API}/serverInfo", server_info, anonymous=True),
-    Route(("GET",), "/rest/api/2/serverInfo", server_info, anonymous=True),
     Route(("GET",), f"{API}/field", fields, anonymous=False),
     Route(("GET",), f"{API}/project/search", project_search, anonymous=True),
     Route(("GET",), f"{API}/users/search", users_search, anonymous=True, scope="read:jira-user"),
@@ -163,9 +170,28 @@ ROUTES = [
           scope="read:sprint:jira-software"),
     Route(("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, anonymous=False,
           scope="read:board-scope:jira-software"),
-    Route(("GET", "POST"), "/rest/api/2/search", removed_search, anonymous=True),
 ]
 DATACENTER_ROUTES = [Route(*spec) for spec in datacenter.ROUTE_SPECS]
+
+
+def cloud_routes(legacy: bool = False) -> list[Route]:
+    """Cloud's table: every v3 resource, the same under v2 (plain-text bodies, v2 links;
+    Cloud's v2 still names users by accountId), and with `legacy` the removed search."""
+    v2 = [Route(r.methods, API2 + r.template[len(API):], _rendered_as_v2(r.handler), r.anonymous, r.scope)
+          for r in ROUTES if r.template.startswith(API + "/")]
+    table = ROUTES + v2
+    if legacy:
+        table = [Route(r.methods, r.template, legacy_search, False, r.scope) if r.handler is removed_search else r
+                 for r in table]
+    return table
+
+
+def _rendered_as_v2(handler: Handler) -> Handler:
+    def v2_handler(request: Request) -> Response:
+        response = handler(request)
+        response.body = datacenter.to_v2(response.body, request.site, datacenter_users=False)
+        return response
+    return v2_handler
 
 
 def oauth2_routes(server: AuthorizationServer) -> list[Route]:

@@ -55,8 +55,10 @@ class JiraEmulator:
     """Start with `start()` (or as a context manager); `base_url` is then known."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, flavour: str = "cloud", tls: bool = False,
-                 **site_options: Any) -> None:
-        """`tls`: serve https with a CA made for the purpose; clients trust `ca_file`."""
+                 legacy_search: bool = False, **site_options: Any) -> None:
+        """`tls`: serve https with a CA made for the purpose; clients trust `ca_file`.
+        `legacy_search`: answer Cloud's removed ``/rest/api/{2,3}/search`` as it did before
+        its removal (instead of 410), only to run older connectors in benchmarks."""
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.emulator = self  # type: ignore[attr-defined]
@@ -75,7 +77,7 @@ class JiraEmulator:
         if flavour == "datacenter":
             self.routes = routes.DATACENTER_ROUTES + routes.oauth1_routes(self.app_link)
         else:
-            self.routes = routes.ROUTES + routes.oauth2_routes(self.oauth2)
+            self.routes = routes.cloud_routes(legacy_search) + routes.oauth2_routes(self.oauth2)
         self._lock = threading.Lock()
         self.requests: list[LoggedRequest] = []
         self._thread: threading.Thread | None = None
