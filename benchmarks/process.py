@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("launch.py")
 
 
 @dataclass
@@ -19,10 +22,12 @@ class Measured:
 
 def measure(argv: list[str], stdout: Path, log: Path, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> Measured:
-    """Run `argv` to completion with stdout to a file (so no reader's cost is counted)."""
+    """Run `argv` to completion with stdout to a file (so no reader's cost is counted),
+    through `benchmarks.launch`, which reports the command's own peak RSS and CPU."""
     started = time.monotonic()
     with stdout.open("w") as out, log.open("w") as err:
-        process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-    return Measured(os.waitstatus_to_exitcode(status), time.monotonic() - started, usage.ru_maxrss / 1024,
-                    usage.ru_utime + usage.ru_stime)
+        subprocess.run([sys.executable, str(LAUNCHER), *argv], stdout=out, stderr=err, cwd=cwd, env=env,
+                       check=False)
+    wall = time.monotonic() - started
+    usage = json.loads(log.read_text().splitlines()[-1])
+    return Measured(usage["exit"], wall, usage["rss_kib"] / 1024, usage["cpu"])

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import itertools
 import random
 
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk import RESTStream
@@ -21,6 +22,7 @@ from . import schemas as schema_package
 from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT
 from .errors import JiraAPIError
+from .records import LeanRecordOutput
 from .pacing import DEFAULT_REQUESTS_PER_SECOND, Pacer, retry_after
 from .site import JiraSite, resolve_site
 
@@ -34,9 +36,10 @@ SCHEMAS = SchemaDirectory(schema_package)
 MAX_TRIES = 8
 FIRST_CONTACT_TRIES = 3
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 60.0
+BODY_CHUNK_BYTES = 1 << 20
 
 
-class JiraStream(RESTStream[Any]):
+class JiraStream(LeanRecordOutput, RESTStream[Any]):
     """A Jira stream: Cloud REST v3 or Server/Data Center REST v2, whichever `site` says."""
 
     schema = StreamSchema(SCHEMAS)
@@ -237,9 +240,17 @@ class PacedAdapter(HTTPAdapter):
         super().__init__()
         self.pacer = pacer
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
         self.pacer.wait_turn()
-        return super().send(request, *args, **kwargs)
+        response = super().send(request, stream=True, **kwargs)
+        if not stream:
+            # requests reads a body in 10 KiB chunks, a Python call each: a page of wide
+            # issues is megabytes.  Read it in large chunks through the same iterator
+            # (so a body cut short still raises requests' own errors) and store it where
+            # `Response.content` looks.
+            response._content = b"".join(response.iter_content(BODY_CHUNK_BYTES))
+            response._content_consumed = True
+        return response
 
 
 def _parse_once(response: requests.Response) -> None:
@@ -249,7 +260,9 @@ def _parse_once(response: requests.Response) -> None:
     if not response.content:
         return
     try:
-        parsed = response.json()
+        # msgspec decodes a page of wide issues several times faster than the JSON
+        # module requests uses, and decoding is most of the tap's CPU (benchmarks/cpu.py).
+        parsed = msgspec.json.decode(response.content)
     except ValueError:
         raise RetriableAPIError(f"the body from {_endpoint(response)} is not valid JSON", response) from None
     response.json = lambda **_: parsed  # type: ignore[method-assign]

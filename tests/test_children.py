@@ -189,3 +189,20 @@ def test_request_budget_for_issues_and_children(tmp_path):
                 c[0] for c in truth_ids(site, stream).elements())
         total = sum(emulator.request_counts().values())
         assert total <= 15 * len(site.issues) / 1000, emulator.request_counts()
+
+
+def test_deselected_properties_never_reach_the_output(tmp_path):
+    """Records skip the SDK's selection walk only when nothing is deselected (records.py)."""
+    with JiraEmulator(seed=5, issues=60, projects=2, users=10) as emulator:
+        catalog = catalog_selecting(tmp_path, emulator, "issues", "comments")
+        deselect = {"issues": ("fields", "self"), "comments": ("body",)}
+        for entry in catalog["streams"]:
+            for metadata in entry["metadata"]:
+                if tuple(metadata["breadcrumb"][1:]) in {(name,) for name in deselect.get(entry["tap_stream_id"], ())}:
+                    metadata["metadata"]["selected"] = False
+        run = run_tap(tmp_path, emulator.config(), catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        issues, comments = run.records("issues"), run.records("comments")
+        assert len(issues) == 60 and len(comments) == truth_ids(emulator.site, "comments").total()
+        assert all("fields" not in r and "self" not in r and r["key"] and r["updated"] for r in issues)
+        assert all("body" not in r and r["author"] for r in comments)

@@ -40,6 +40,14 @@ def inline_children(issue: dict[str, Any], stream: str) -> Inline:
     return Inline(records, complete=len(records) >= total, total=total)
 
 
+def issue_fields(wanted_children: set[str]) -> list[str]:
+    """The `fields` to ask Jira for: all, minus the embedded children that no selected
+    stream takes (`strip_envelopes` drops them from the issue record anyway)."""
+    unwanted = [path[-1] for stream, (path, _) in ENVELOPES.items()
+                if path[0] == "fields" and stream not in wanted_children]
+    return ["*all", *(f"-{field}" for field in unwanted)]
+
+
 def strip_envelopes(issue: dict[str, Any]) -> None:
     """Drop the embedded children from an issue record: they have streams of their own,
     and a truncated copy inside the issue would look complete to a warehouse user."""

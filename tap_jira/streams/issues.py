@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .. import config as settings
 from .. import jql, timestamps
 from ..children import BatchPlan, ChildFetcher, collect_children
-from ..children.inline import strip_envelopes
+from ..children.inline import issue_fields, strip_envelopes
 from ..client import JiraStream
 from ..errors import JiraAPIError
 from ..pagination import StartAtTotalPaginator
@@ -76,7 +77,10 @@ class IssuesStream(JiraStream):
         self._batch_number = self._children_synced = 0
         plan = BatchPlan(self.wanted_children)
         batch: list[dict[str, Any]] = []
-        seen: set[str] = set()
+        # Ids of the issues read, as machine integers in one buffer: keeping each id's
+        # string would pin the memory of the page it was decoded from, and RSS would
+        # then grow with the window instead of staying flat.
+        seen = array("q")
         source = self._issues_by_bulkfetch() if self.site.cloud else super().get_records(context)
         for issue in source:
             if not plan.fits(issue):
@@ -85,12 +89,12 @@ class IssuesStream(JiraStream):
                 plan.clear()
             plan.add(issue)
             batch.append(issue)
-            seen.add(str(issue["id"]))
+            seen.append(int(issue["id"]))
         yield from self._emit_batch(batch)
         yield from self._emit_batch(self.issues_missed_while_paging(seen))
         self.advance_bookmarks_to_window_end(context)
 
-    def issues_missed_while_paging(self, seen: set[str]) -> list[dict[str, Any]]:
+    def issues_missed_while_paging(self, seen: array[int]) -> list[dict[str, Any]]:
         """Issues in the window that paging skipped, read one by one.
 
         An issue edited during the search leaves the window (it is now newer than its
@@ -99,7 +103,8 @@ class IssuesStream(JiraStream):
         served.  One id-only pass over the same window (5000 ids a page on Cloud)
         finds them; it is usually empty.
         """
-        missed = [issue_id for issue_id in self._window_ids() if issue_id not in seen]
+        read = set(seen)
+        missed = [issue_id for issue_id in self._window_ids() if int(issue_id) not in read]
         if missed:
             self.logger.warning("%d issue(s) shifted out of the pages while paging (issues edited meanwhile); "
                                 "reading them one by one", len(missed))
@@ -107,7 +112,8 @@ class IssuesStream(JiraStream):
         found = []
         for issue_id in missed:
             try:
-                found.append(self.call_api("GET", f"/issue/{issue_id}", params={"fields": "*all", **expand}))
+                found.append(self.call_api("GET", f"/issue/{issue_id}",
+                                           params={"fields": ",".join(issue_fields(self.wanted_children)), **expand}))
             except JiraAPIError as error:
                 if error.status != 404:
                     raise  # a 404: deleted since; nothing to emit
@@ -163,7 +169,7 @@ class IssuesStream(JiraStream):
                 yield from _in_id_order(*in_flight.popleft(), end)
 
     def _bulkfetch(self, ids: list[str], expand: list[str]) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"issueIdsOrKeys": ids, "fields": ["*all"]}
+        body: dict[str, Any] = {"issueIdsOrKeys": ids, "fields": issue_fields(self.wanted_children)}
         if expand:
             body["expand"] = expand
         return self.call_api("POST", "/issue/bulkfetch", body=body).get("issues") or []
@@ -237,7 +243,7 @@ class IssuesStream(JiraStream):
         """Data Center's ``POST /search`` (Cloud reads issues by `_issues_by_bulkfetch`)."""
         payload: dict[str, Any] = {
             "jql": self._query,
-            "fields": ["*all"],
+            "fields": issue_fields(self.wanted_children),
             "maxResults": settings.page_size(self.config, DATACENTER_SEARCH_CAP),
             "startAt": next_page_token or 0,
         }

@@ -224,8 +224,14 @@ class Site:
         busy_every: int = 10,
         boards: int = 12,
         flavour: str = "cloud",
+        custom_fields: int = 0,
     ) -> None:
-        """`busy_every`: one issue in that many has more children than Jira sends inline
+        """`custom_fields`: that many more custom fields on every issue, of the common
+        types in turn (text, number, select, multi-select, date-time, user, rich text,
+        labels), as a site with years of configuration has.  Like the captured issue
+        (28 of its 36 custom fields null), each is set on one issue in four.
+
+        `busy_every`: one issue in that many has more children than Jira sends inline
         (always more histories; every 4th of those more comments, every 50th more
         worklogs; the first one 150 histories, 60 comments and 35 worklogs)."""
         self.base_url = base_url.rstrip("/")
@@ -270,6 +276,7 @@ class Site:
             self.issues.append(self._make_issue(index))
         self.issues_by_id = {issue.id: issue for issue in self.issues}
         self.boards: list[Board] = make_boards(self.rng, self.projects, boards, DATA_END)
+        self.extra_fields = [self._extra_field(number) for number in range(custom_fields)]
 
     # ---- generation -------------------------------------------------------------
 
@@ -455,6 +462,26 @@ class Site:
             "customfield_10090": adf("Given a user", "When they log in", "Then it works") if index % 6 == 0 else None,
             "customfield_10030": None,
         }
+
+    def _extra_field(self, number: int) -> tuple[str, str, dict[str, Any], list[Any]]:
+        """A generated custom field: id, name, schema, and the values issues cycle through."""
+        field_id, custom_id = f"customfield_{20000 + number}", 20000 + number
+        plugin = "com.atlassian.jira.plugin.system.customfieldtypes:"
+        options = [self._option(custom_id * 10 + i, ["Low", "Medium", "High", "Blocker"]) for i in range(4)]
+        kinds: list[tuple[dict[str, Any], list[Any]]] = [
+            ({"type": "string", "custom": plugin + "textfield"}, [f"Value {i} of field {number}" for i in range(5)]),
+            ({"type": "number", "custom": plugin + "float"}, [0.5, 3.0, 42.0, None]),
+            ({"type": "option", "custom": plugin + "select"}, [*options, None]),
+            ({"type": "array", "items": "option", "custom": plugin + "multiselect"}, [options[:2], options[1:], []]),
+            ({"type": "datetime", "custom": plugin + "datetime"},
+             [render_timestamp(DATA_END - timedelta(days=d, minutes=number), self.site_zone) for d in range(3)]),
+            ({"type": "user", "custom": plugin + "userpicker"},
+             [self.user_json(self.users[(number + i) % len(self.users)]) for i in range(3)]),
+            ({"type": "string", "custom": plugin + "textarea"}, [adf("Notes", f"Field {number} says {i}") for i in range(2)]),
+            ({"type": "array", "items": "string", "custom": plugin + "labels"}, [["alpha"], ["beta", "gamma"], []]),
+        ]
+        schema, values = kinds[number % len(kinds)]
+        return field_id, f"Custom field {number}", {**schema, "customId": custom_id}, values
 
     def _option(self, option_id: int, values: list[str]) -> dict[str, Any]:
         return {
@@ -648,11 +675,16 @@ class Site:
         }
         worklogs = [self.worklog_json(issue, w) for w in issue.worklogs[:20]]
         fields["worklog"] = {"startAt": 0, "maxResults": 20, "total": len(issue.worklogs), "worklogs": worklogs}
+        index = int(issue.id)
+        for number, (field_id, _, _, values) in enumerate(self.extra_fields):
+            turn = index + number
+            fields[field_id] = values[turn // 4 % len(values)] if turn % 4 == 0 else None
         return fields
 
     def field_definitions(self) -> list[dict[str, Any]]:
         definitions = []
-        for field_id, name, schema in SYSTEM_FIELDS + CUSTOM_FIELDS:
+        extra = [(field_id, name, schema) for field_id, name, schema, _ in self.extra_fields]
+        for field_id, name, schema in SYSTEM_FIELDS + CUSTOM_FIELDS + extra:
             custom = field_id.startswith("customfield_")
             clause_names = [f"cf[{field_id.split('_')[1]}]", name] if custom else [field_id]
             entry = {
