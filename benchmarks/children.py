@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
+from benchmarks.process import measure
 from tests.emulator import JiraEmulator
 
 TAP = Path(sys.executable).parent / "tap-jira"
@@ -33,11 +31,7 @@ def run_once(issues: int, seed: int, workdir: Path) -> bool:
         config = workdir / "config.json"
         config.write_text(json.dumps(emulator.config()))
         output = workdir / "tap.jsonl"
-        started = time.monotonic()
-        with output.open("w") as out, (workdir / "tap.log").open("w") as log:
-            process = subprocess.Popen([str(TAP), "--config", str(config)], stdout=out, stderr=log)
-            _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.monotonic() - started
+        measured = measure([str(TAP), "--config", str(config)], output, workdir / "tap.log")
         requests = emulator.request_counts()
         expected = emulator.site.record_counts()
 
@@ -52,10 +46,10 @@ def run_once(issues: int, seed: int, workdir: Path) -> bool:
                 key = record.get(KEYS.get(stream, "id"))
                 records[stream].add((key, record.get("boardId")) if stream == "sprints" else key)
 
-    print(f"\n== {issues} issues: exit {os.waitstatus_to_exitcode(status)}, wall {elapsed:.1f} s, "
-          f"tap peak RSS {usage.ru_maxrss / 1024:.0f} MiB, tap CPU {usage.ru_utime + usage.ru_stime:.1f} s")
+    print(f"\n== {issues} issues: exit {measured.exit}, wall {measured.wall:.1f} s, "
+          f"tap peak RSS {measured.rss_mib:.0f} MiB, tap CPU {measured.cpu:.1f} s")
     print(f"{'stream':<12} {'records':>8} {'unique':>8} {'expected':>9}  complete")
-    complete = os.waitstatus_to_exitcode(status) == 0
+    complete = measured.exit == 0
     for stream in sorted(expected):
         ok = len(records[stream]) == expected[stream]
         complete &= ok

@@ -18,10 +18,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.process import measure
 from tests.emulator import JiraEmulator
 
 TAP = Path(sys.executable).parent / "tap-jira"
@@ -45,20 +45,15 @@ def run_once(emulator: JiraEmulator, workers: int, folder: Path) -> dict:
     catalog_file.write_text(json.dumps(catalog(config_file)))
     emulator.reset_log()
     output = folder / f"tap-{workers}.jsonl"
-    started = time.monotonic()
-    with output.open("w") as out, (folder / "tap.log").open("w") as log:
-        process = subprocess.Popen([str(TAP), "--config", str(config_file), "--catalog", str(catalog_file)],
-                                   stdout=out, stderr=log)
-        _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.monotonic() - started
+    measured = measure([str(TAP), "--config", str(config_file), "--catalog", str(catalog_file)], output,
+                       folder / "tap.log")
     records: Counter[str] = Counter()
     with output.open() as lines:
         for line in lines:
-            if line.startswith('{"type":"RECORD"'):
+            if line.startswith('{"type":"RECORD"'):  # the msgspec writer's compact form
                 records[json.loads(line)["stream"]] += 1
     output.unlink()
-    return {"exit": os.waitstatus_to_exitcode(status), "wall": elapsed, "rss": usage.ru_maxrss / 1024,
-            "cpu": usage.ru_utime + usage.ru_stime, "requests": sum(emulator.request_counts().values()),
+    return {"exit": measured.exit, "wall": measured.wall, "rss": measured.rss_mib, "cpu": measured.cpu, "requests": sum(emulator.request_counts().values()),
             "records": records, "refused": emulator.burst.refused}
 
 

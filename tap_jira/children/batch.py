@@ -15,7 +15,7 @@ from .inline import inline_children
 CHILD_STREAMS = ("comments", "worklogs", "changelogs")
 # Issues held in memory at most before their children are completed and emitted.
 # (2000 peaked at 371 MiB RSS on 5000 issues, 1000 at 280, for 0.4 more requests per 1000 issues.)
-MAX_BATCH_ISSUES = 1000
+MAX_BATCH_ISSUES = 500
 
 
 class BatchPlan:

@@ -15,6 +15,7 @@ from ..children.inline import issue_fields, strip_envelopes
 from ..client import JiraStream
 from ..errors import JiraAPIError
 from ..pagination import StartAtTotalPaginator
+from ..read_ahead import read_ahead
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,6 +34,8 @@ DEFAULT_MAX_WORKERS = 4
 # emitted.  Its own bookmark (newest child) can lag far behind on a site where, say,
 # worklogs are rare, and starting the search there would re-read that whole gap.
 CHILD_WINDOW_KEY = "issues_searched_until"
+# A batch of issues, and its children by stream (being fetched).
+Batch = tuple[list[dict[str, Any]], "Future[dict[str, list[dict[str, Any]]]]"]
 
 
 class IssuesStream(JiraStream):
@@ -75,24 +78,38 @@ class IssuesStream(JiraStream):
         self._query = self.build_query()
         self.logger.info("Issues JQL: %s", self._query)
         self._batch_number = self._children_synced = 0
+        source = self._issues_by_bulkfetch() if self.site.cloud else super().get_records(context)
+        # Ids of the issues read, as machine integers in one buffer: keeping each id's
+        # string would pin the memory of the page it was decoded from.
+        read = array("q")
+        # The next batch (issues and children) is fetched while this one is written.
+        for issues, children in read_ahead(self._batches(source, read), ahead=1, name="issue-batches"):
+            yield from self._emit_batch(issues, children.result())
+        missed = self.issues_missed_while_paging(read)
+        yield from self._emit_batch(missed, self._children_of(missed))
+        self.advance_bookmarks_to_window_end(context)
+
+    def _batches(self, issues: Iterable[dict[str, Any]], read: array[int]) -> Iterable[Batch]:
+        """The issues in batches (see `BatchPlan`), each with its children being fetched
+        on a thread of their own, so that the next batch's issues are read meanwhile."""
         plan = BatchPlan(self.wanted_children)
         batch: list[dict[str, Any]] = []
-        # Ids of the issues read, as machine integers in one buffer: keeping each id's
-        # string would pin the memory of the page it was decoded from, and RSS would
-        # then grow with the window instead of staying flat.
-        seen = array("q")
-        source = self._issues_by_bulkfetch() if self.site.cloud else super().get_records(context)
-        for issue in source:
-            if not plan.fits(issue):
-                yield from self._emit_batch(batch)
-                batch = []
-                plan.clear()
-            plan.add(issue)
-            batch.append(issue)
-            seen.append(int(issue["id"]))
-        yield from self._emit_batch(batch)
-        yield from self._emit_batch(self.issues_missed_while_paging(seen))
-        self.advance_bookmarks_to_window_end(context)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="children") as children:
+            for issue in issues:
+                if not plan.fits(issue):
+                    yield batch, children.submit(self._children_of, batch)
+                    batch = []
+                    plan.clear()
+                plan.add(issue)
+                batch.append(issue)
+                read.append(int(issue["id"]))
+            if batch:
+                yield batch, children.submit(self._children_of, batch)
+
+    def _children_of(self, issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        if not issues:
+            return {}
+        return collect_children(issues, self.wanted_children, ChildFetcher(self.call_api, bulk=self.site.cloud))
 
     def issues_missed_while_paging(self, seen: array[int]) -> list[dict[str, Any]]:
         """Issues in the window that paging skipped, read one by one.
@@ -163,7 +180,7 @@ class IssuesStream(JiraStream):
                 for start in range(0, len(page), BULKFETCH_ISSUES):
                     chunk = page[start:start + BULKFETCH_ISSUES]
                     in_flight.append((chunk, pool.submit(self._bulkfetch, chunk, expand)))
-                    while len(in_flight) > 2 * workers:
+                    while len(in_flight) > workers:
                         yield from _in_id_order(*in_flight.popleft(), end)
             while in_flight:
                 yield from _in_id_order(*in_flight.popleft(), end)
@@ -174,15 +191,14 @@ class IssuesStream(JiraStream):
             body["expand"] = expand
         return self.call_api("POST", "/issue/bulkfetch", body=body).get("issues") or []
 
-    def _emit_batch(self, issues: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Complete the batch's children first: the SDK syncs them at its first issue,
-        before that issue is written, so STATE never passes an issue whose children
-        are not out yet."""
+    def _emit_batch(self, issues: list[dict[str, Any]],
+                    children: dict[str, list[dict[str, Any]]]) -> Iterable[dict[str, Any]]:
+        """The batch's children are complete before any of its issues is emitted: the
+        SDK syncs them at the batch's first issue, before that issue is written, so
+        STATE never passes an issue whose children are not out yet."""
         if not issues:
             return
-        self.batch_children = {}  # the last batch's children are out: free them before fetching more
-        fetcher = ChildFetcher(self.call_api, bulk=self.site.cloud)
-        self.batch_children = collect_children(issues, self.wanted_children, fetcher)
+        self.batch_children = children
         self.batch_high_water = max(_updated_utc(issue) for issue in issues)
         self._batch_number += 1
         issues.reverse()  # hand issues over from the end, so each is freed once written
