@@ -29,6 +29,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SEARCH_PAGE_CAP = 5000
 DATACENTER_SEARCH_CAP = 1000  # jira.search.views.default.max, as most sites leave it
 BULKFETCH_ISSUES = 100  # POST /issue/bulkfetch takes at most 100 ids
+# Id pages read ahead of the bulk fetches: all of a 5M-issue window (40 KiB a page).
+ID_PAGES_AHEAD = 1000
 DEFAULT_MAX_WORKERS = 4
 # Kept in each child stream's state: the newest issue `updated` whose children it has
 # emitted.  Its own bookmark (newest child) can lag far behind on a site where, say,
@@ -85,7 +87,7 @@ class IssuesStream(JiraStream):
         # The next batch (issues and children) is fetched while this one is written.
         for issues, children in read_ahead(self._batches(source, read), ahead=1, name="issue-batches"):
             yield from self._emit_batch(issues, children.result())
-        missed = self.issues_missed_while_paging(read)
+        missed = self._read_one_by_one(self._shifted_ids if self.site.cloud else self._shifted_out(read))
         yield from self._emit_batch(missed, self._children_of(missed))
         self.advance_bookmarks_to_window_end(context)
 
@@ -111,20 +113,23 @@ class IssuesStream(JiraStream):
             return {}
         return collect_children(issues, self.wanted_children, ChildFetcher(self.call_api, bulk=self.site.cloud))
 
-    def issues_missed_while_paging(self, seen: array[int]) -> list[dict[str, Any]]:
-        """Issues in the window that paging skipped, read one by one.
+    def _shifted_out(self, paged: array[int]) -> list[str]:
+        """Issues in the window that paging skipped.
 
         An issue edited during the search leaves the window (it is now newer than its
         end).  If a page token is an offset, as Data Center's startAt is (Cloud's
         token is opaque), every later issue then shifts one place and one is never
-        served.  One id-only pass over the same window (5000 ids a page on Cloud)
-        finds them; it is usually empty.
+        served.  One id-only pass over the same window once paging is over (5000 ids
+        a page on Cloud) finds them; it is usually empty.
         """
-        read = set(seen)
-        missed = [issue_id for issue_id in self._window_ids() if int(issue_id) not in read]
+        known = set(paged)
+        missed = [issue_id for issue_id in self._window_ids() if int(issue_id) not in known]
         if missed:
             self.logger.warning("%d issue(s) shifted out of the pages while paging (issues edited meanwhile); "
                                 "reading them one by one", len(missed))
+        return missed
+
+    def _read_one_by_one(self, missed: list[str]) -> list[dict[str, Any]]:
         expand = {"expand": "changelog"} if "changelogs" in self.wanted_children else {}
         found = []
         for issue_id in missed:
@@ -166,7 +171,7 @@ class IssuesStream(JiraStream):
         """Atlassian's recommended pattern: page ids (5000 a request, in `updated`
         order), read full issues with ``POST /issue/bulkfetch`` (100 a request) on a
         few threads, and emit them in id-page order, so STATE still advances only
-        past issues written.  At most 2 x `max_workers` requests are in flight,
+        past issues written.  At most `max_workers` + 1 requests are in flight,
         which keeps memory flat however large the window."""
         workers = max(int(self.config.get("max_workers") or DEFAULT_MAX_WORKERS), 1)
         # An issue edited after its id page now sorts after everything else: it is
@@ -174,9 +179,9 @@ class IssuesStream(JiraStream):
         # bookmark never jumps ahead of issues not yet written.
         end = timestamps.format_utc(self.window_end or self.jira_clock.now())
         expand = ["changelog"] if "changelogs" in self.wanted_children else []
-        in_flight: deque[tuple[list[str], Future]] = deque()
+        in_flight: deque[tuple[array[int], Future]] = deque()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bulkfetch") as pool:
-            for page in self._window_id_pages():
+            for page in read_ahead(self._id_census(), ahead=ID_PAGES_AHEAD, name="id-census"):
                 for start in range(0, len(page), BULKFETCH_ISSUES):
                     chunk = page[start:start + BULKFETCH_ISSUES]
                     in_flight.append((chunk, pool.submit(self._bulkfetch, chunk, expand)))
@@ -185,8 +190,20 @@ class IssuesStream(JiraStream):
             while in_flight:
                 yield from _in_id_order(*in_flight.popleft(), end)
 
-    def _bulkfetch(self, ids: list[str], expand: list[str]) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"issueIdsOrKeys": ids, "fields": issue_fields(self.wanted_children)}
+    def _id_census(self) -> Iterable[array[int]]:
+        """The window's id pages, read ahead of the bulk fetches (ids are 8 bytes each
+        here), then at once the second pass that finds issues shifted out of them
+        (`_shifted_out`), so that it too runs while issues are still being fetched."""
+        paged = array("q")
+        self._shifted_ids: list[str] = []
+        for page in self._window_id_pages():
+            ids = array("q", map(int, page))
+            paged.extend(ids)
+            yield ids
+        self._shifted_ids = self._shifted_out(paged)
+
+    def _bulkfetch(self, ids: array[int], expand: list[str]) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"issueIdsOrKeys": [str(issue_id) for issue_id in ids], "fields": issue_fields(self.wanted_children)}
         if expand:
             body["expand"] = expand
         return self.call_api("POST", "/issue/bulkfetch", body=body).get("issues") or []
@@ -286,10 +303,10 @@ def _updated_utc(issue: dict[str, Any]) -> str:
     return timestamps.to_utc_iso(stamp) if stamp else ""
 
 
-def _in_id_order(ids: list[str], fetched: Future, end: str) -> Iterable[dict[str, Any]]:
+def _in_id_order(ids: array[int], fetched: Future, end: str) -> Iterable[dict[str, Any]]:
     """The chunk's issues in id-page order; deleted ones (absent) and ones edited
     since their id page (at or past `end`) are left out."""
-    by_id = {str(issue["id"]): issue for issue in fetched.result()}
+    by_id = {int(issue["id"]): issue for issue in fetched.result()}
     for issue_id in ids:
         issue = by_id.get(issue_id)
         if issue is not None and _updated_utc(issue) < end:
