@@ -11,6 +11,7 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from .errors import ConfigError, TapJiraError
+from .memory import tune_allocator
 from .tap import TapJira
 
 
@@ -19,6 +20,7 @@ JSON_ARGUMENTS = {"--config": "config", "--state": "state", "--catalog": "catalo
 
 
 def main() -> None:
+    tune_allocator()
     try:
         check_json_files(sys.argv[1:])
         TapJira.cli()
