@@ -40,7 +40,7 @@ def catalog(config_file: Path) -> dict:
 
 def run_once(emulator: JiraEmulator, workers: int, folder: Path) -> dict:
     config_file = folder / "config.json"
-    config_file.write_text(json.dumps(emulator.config(max_workers=workers, max_requests_per_second=50)))
+    config_file.write_text(json.dumps(emulator.config(max_workers=workers)))  # default pacing: 10 requests/s
     catalog_file = folder / "catalog.json"
     catalog_file.write_text(json.dumps(catalog(config_file)))
     emulator.reset_log()

@@ -206,3 +206,20 @@ def test_deselected_properties_never_reach_the_output(tmp_path):
         assert len(issues) == 60 and len(comments) == truth_ids(emulator.site, "comments").total()
         assert all("fields" not in r and "self" not in r and r["key"] and r["updated"] for r in issues)
         assert all("body" not in r and r["author"] for r in comments)
+
+
+def test_wide_issues_arrive_with_every_custom_field_intact(tmp_path):
+    """Root-only conformance and the msgspec reader and writer (records.py, client.py)
+    must not change a nested value: every generated custom field arrives as Jira sent it."""
+    with JiraEmulator(seed=6, issues=40, projects=2, users=10, custom_fields=60) as emulator:
+        run = run_tap(tmp_path, emulator.config(), catalog=catalog_selecting(tmp_path, emulator, "issues"))
+        assert run.returncode == 0, run.stderr[-2000:]
+        site = emulator.site
+        records = {r["id"]: r for r in run.records("issues")}
+        assert len(records) == 40
+        generated = [field_id for field_id, *_ in site.extra_fields]
+        for issue in site.issues:
+            truth = site.issue_fields(issue)
+            assert {f: records[issue.id]["fields"][f] for f in generated} == {f: truth[f] for f in generated}
+        set_values = sum(records[i.id]["fields"][f] is not None for i in site.issues for f in generated)
+        assert 0.15 < set_values / (40 * 60) < 0.35  # one in four set, as on a real site

@@ -104,6 +104,7 @@ CASES = [
     ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "maxResults": 10}),
     ("/rest/api/3/search/jql", "GET", {"jql": "project in (ENG, OPS)"}),  # ids only
     ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "expand": "changelog"}),
+    ("/rest/api/3/search/jql", "GET", {"jql": "project = ENG", "fields": "*all", "expand": "transitions"}),
     # Children, per issue and in bulk.  Issue 10003 is the busy one: 60 comments, 35 worklogs, 150 histories.
     ("/rest/api/3/issue/{issueIdOrKey}/comment", "GET", {"maxResults": 30}),
     ("/rest/api/3/issue/{issueIdOrKey}/worklog", "GET", {}),
@@ -255,6 +256,26 @@ def test_old_search_endpoint_is_gone(site):
     response = session.get(running.base_url + "/rest/api/3/search", params={"jql": "project = ENG"})
     assert response.status_code == 410
     assert "search/jql" in response.json()["errorMessages"][0]
+
+
+def test_removed_search_is_served_only_behind_the_legacy_switch():
+    """For older connectors in benchmarks/compare_peers.py: startAt/total paging, the
+    documented SearchResults shape, and the same issues under REST v2 with plain text."""
+    with JiraEmulator(seed=3, issues=60, projects=3, users=40, legacy_search=True) as running:
+        auth = (running.site.account.email, running.site.account.api_token)
+        params = {"jql": "updated >= 0 ORDER BY updated ASC", "fields": "*all", "expand": "changelog",
+                  "startAt": 50, "maxResults": 500}
+        page = requests.get(running.base_url + "/rest/api/3/search", params=params, auth=auth).json()
+        OAS30Validator({"$ref": "#/components/schemas/SearchResults", "components": components("platform")}
+                       ).validate(page)
+        assert (page["startAt"], page["maxResults"], page["total"], len(page["issues"])) == (50, 100, 60, 10)
+        busy = next(i for i in page["issues"] + requests.get(running.base_url + "/rest/api/3/search", auth=auth,
+                    params={**params, "startAt": 0}).json()["issues"] if i["id"] == "10003")
+        assert (len(busy["changelog"]["histories"]), busy["changelog"]["total"]) == (100, 150)
+        v2 = requests.get(running.base_url + "/rest/api/2/search", params=params, auth=auth).json()
+        described = [i for i in v2["issues"] if i["fields"]["description"] is not None]
+        assert described and all(isinstance(i["fields"]["description"], str) for i in described)
+        assert all("/rest/api/2/" in i["self"] and i["fields"]["reporter"]["accountId"] for i in v2["issues"])
 
 
 def test_request_log_counts_endpoints_and_auth_kinds(site):

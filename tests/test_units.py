@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -135,3 +137,66 @@ def test_auth_type_is_inferred_from_the_keys_present():
     assert config.auth_type({"personal_access_token": "x"}) == "pat"
     assert config.auth_type({"consumer_key": "x", "private_key": "y"}) == "oauth1"
     assert config.auth_type({"client_id": "x", "refresh_token": "y"}) == "oauth2"
+
+
+# ---- read_ahead: the bounded background prefetch behind the issue batches ----
+
+
+def test_read_ahead_keeps_order_and_stays_at_most_the_given_items_ahead():
+    from tap_jira.read_ahead import read_ahead
+
+    produced: list[int] = []
+    lock = threading.Lock()
+
+    def source():
+        for number in range(20):
+            with lock:
+                produced.append(number)
+            yield number
+
+    taken = []
+    for item in read_ahead(source(), ahead=2):
+        time.sleep(0.01)  # the producer has time to run ahead, and must stop at 2
+        with lock:  # made but not yet handed over: never more than 2
+            assert len(produced) - (len(taken) + 1) <= 2
+        taken.append(item)
+    assert taken == list(range(20))
+
+
+def test_read_ahead_raises_the_source_error_at_its_place_and_closes_the_source_when_left_early():
+    from tap_jira.read_ahead import read_ahead
+
+    def failing():
+        yield 1
+        raise ValueError("page 2 failed")
+
+    got = []
+    with pytest.raises(ValueError, match="page 2 failed"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [1]
+
+    closed = []
+
+    def endless():
+        try:
+            number = 0
+            while True:
+                number += 1
+                yield number
+        finally:
+            closed.append(True)
+
+    for item in read_ahead(endless(), ahead=1):
+        if item == 3:
+            break
+    deadline = time.monotonic() + 5
+    while not closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert closed == [True]
+
+
+def test_the_allocator_is_tuned_on_glibc():
+    from tap_jira.memory import tune_allocator
+
+    assert tune_allocator() is True  # this machine runs glibc; elsewhere it is a no-op returning False

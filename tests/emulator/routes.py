@@ -177,13 +177,11 @@ DATACENTER_ROUTES = [Route(*spec) for spec in datacenter.ROUTE_SPECS]
 def cloud_routes(legacy: bool = False) -> list[Route]:
     """Cloud's table: every v3 resource, the same under v2 (plain-text bodies, v2 links;
     Cloud's v2 still names users by accountId), and with `legacy` the removed search."""
+    v3 = [Route(r.methods, r.template, legacy_search, False, r.scope) if legacy and r.handler is removed_search else r
+          for r in ROUTES]
     v2 = [Route(r.methods, API2 + r.template[len(API):], _rendered_as_v2(r.handler), r.anonymous, r.scope)
-          for r in ROUTES if r.template.startswith(API + "/")]
-    table = ROUTES + v2
-    if legacy:
-        table = [Route(r.methods, r.template, legacy_search, False, r.scope) if r.handler is removed_search else r
-                 for r in table]
-    return table
+          for r in v3 if r.template.startswith(API + "/")]
+    return v3 + v2
 
 
 def _rendered_as_v2(handler: Handler) -> Handler:
