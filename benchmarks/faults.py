@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.emulator import JiraEmulator
-from tests.emulator.faults import Fault, FaultPlan
+from tests.emulator.faults import Fault, FaultPlan, retry_waits
 from tests.messages import latest_by_key
 
 TAP = Path(sys.executable).parent / "tap-jira"
@@ -107,15 +107,10 @@ def main() -> int:
             done = subprocess.run([str(TAP), "--config", str(config_file)], capture_output=True, text=True)
             elapsed = time.monotonic() - started
             expected = emulator.site.record_counts()
-            log = sorted(emulator.requests, key=lambda entry: entry.at)
+            waits = [f"{waited:.2f}>={asked:g}" for _, asked, waited in retry_waits(emulator.requests, plan)]
         got = latest_by_key([json.loads(line) for line in done.stdout.splitlines()])
         received = sum(len(keys) for keys in got.values())
         lost = sum(max(count - len(got.get(stream, ())), 0) for stream, count in expected.items())
-        waits = []
-        for index, entry in enumerate(log[:-1]):
-            if entry.fault in ("burst", "quota", "unavailable"):
-                asked = plan.faults[0].retry_after if plan.faults else plan.chaos_retry_after
-                waits.append(f"{log[index + 1].at - entry.at:.2f}>={asked:g}")
         failed |= bool(lost) or done.returncode != 0
         print(f"{label:<16} {len(plan.injected):>8} {sum(expected.values()):>9} {received:>9} {lost:>5}  "
               f"{' '.join(waits) or '-'}  (exit {done.returncode}, {elapsed:.1f} s)")

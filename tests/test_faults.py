@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import TapRun, run_tap
 from tests.emulator import JiraEmulator
-from tests.emulator.faults import Fault, FaultPlan
+from tests.emulator.faults import Fault, FaultPlan, retry_waits
 from tests.messages import counts_by_key
 
 SITE = {"seed": 13, "issues": 150, "projects": 3, "users": 30, "boards": 3}
@@ -18,16 +18,6 @@ SITE = {"seed": 13, "issues": 150, "projects": 3, "users": 30, "boards": 3}
 def received(run: TapRun) -> dict[str, int]:
     """Records per stream, deduplicated by primary key (targets upsert)."""
     return counts_by_key(run.messages)
-
-
-def waits_after_faults(emulator: JiraEmulator) -> list[tuple[str, float, float]]:
-    """(kind, Retry-After given, seconds until the next request) for each 429/503."""
-    log = sorted(emulator.requests, key=lambda entry: entry.at)
-    found = []
-    for index, entry in enumerate(log[:-1]):
-        if entry.fault in ("burst", "quota", "unavailable"):
-            found.append((entry.fault, emulator.faults.faults[0].retry_after, log[index + 1].at - entry.at))
-    return found
 
 
 @pytest.mark.parametrize(
@@ -48,10 +38,12 @@ def test_every_record_arrives_despite_the_fault(tmp_path, fault, config):
         emulator.faults = FaultPlan([fault])
         run = run_tap(tmp_path, emulator.config(**config))
         truth = emulator.site.record_counts()
-        waits = waits_after_faults(emulator)
+        waits = retry_waits(emulator.requests, emulator.faults)
     assert run.returncode == 0, run.stderr[-3000:]
     assert fault.injected >= 1
     assert received(run) == {stream: count for stream, count in truth.items() if count}
+    if fault.kind in ("burst", "quota", "unavailable"):
+        assert len(waits) == fault.injected  # every refused request was sent again
     for kind, asked, waited in waits:
         assert waited >= asked, f"{kind}: waited {waited:.2f} s, Jira asked for {asked} s"
     assert "Waiting" in run.stderr and "Traceback" not in run.stderr

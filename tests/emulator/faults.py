@@ -70,3 +70,19 @@ class FaultPlan:
             if chosen is not None:
                 self.injected.append((chosen.kind, path))
             return chosen
+
+
+def retry_waits(requests: list, plan: FaultPlan) -> list[tuple[str, float, float]]:
+    """(kind, Retry-After given, seconds until the request was sent again) for each
+    injected 429/503, from the emulator's request log.  A quota 429 holds every request,
+    so any next request counts; a burst 429 or a 503 concerns its endpoint (Jira's burst
+    buckets are per endpoint), and a client's other threads may go on meanwhile."""
+    asked = plan.faults[0].retry_after if plan.faults else plan.chaos_retry_after
+    log = sorted(requests, key=lambda entry: entry.at)
+    found = []
+    for index, entry in enumerate(log):
+        if entry.fault in ("burst", "quota", "unavailable"):
+            later = [e for e in log[index + 1:] if entry.fault == "quota" or e.endpoint == entry.endpoint]
+            if later:
+                found.append((entry.fault, asked, later[0].at - entry.at))
+    return found
