@@ -260,8 +260,8 @@ def _parse_once(response: requests.Response) -> None:
     if not response.content:
         return
     try:
-        # msgspec decodes a page of wide issues several times faster than the JSON
-        # module requests uses, and decoding is most of the tap's CPU (benchmarks/cpu.py).
+        # Decoding is the largest share of the tap's CPU on wide issues, and msgspec
+        # does it in about 0.7 of the time of the JSON module requests uses.
         parsed = msgspec.json.decode(response.content)
     except ValueError:
         raise RetriableAPIError(f"the body from {_endpoint(response)} is not valid JSON", response) from None

@@ -23,6 +23,7 @@ import requests
 from tap_jira.auth.oauth2 import OAuth2Auth
 from tests.conftest import BIN, REPO, TapRun, run_tap
 from tests.emulator import JiraEmulator
+from tests.emulator.faults import Fault, FaultPlan
 from tests.emulator.oauth2 import ALL_SCOPES
 
 SECRET_KEYS = ("api_token", "password", "client_secret", "refresh_token", "access_token",
@@ -114,6 +115,18 @@ def test_oauth2_refreshes_once_when_jira_refuses_an_access_token(cloud, tmp_path
     assert_complete(cloud, run, "accountId")
     refused = [r for r in cloud.requests if r.status == 401]
     assert refused and cloud.oauth2.refreshes == len(refused) + 1
+    assert_no_secrets(cloud, run, config)
+
+
+@pytest.mark.parametrize("kind", ["unavailable", "reset"])
+def test_oauth2_token_endpoint_failing_for_a_moment_is_asked_again(cloud, tmp_path, kind):
+    cloud.faults = FaultPlan([Fault(kind, path="/oauth/token", times=2, retry_after=0)])
+    config = cloud.config("oauth2", token_store_path=str(tmp_path / "store.json"))
+    run = run_tap(tmp_path, config)
+    assert_complete(cloud, run, "accountId")
+    token_calls = [r.status for r in sorted(cloud.requests, key=lambda r: r.at) if r.endpoint == "/oauth/token"]
+    assert token_calls == [503 if kind == "unavailable" else 0] * 2 + [200]
+    assert cloud.oauth2.refreshes == 1
     assert_no_secrets(cloud, run, config)
 
 

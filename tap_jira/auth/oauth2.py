@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+import backoff
 import requests
 from requests.auth import AuthBase
 
@@ -26,8 +27,22 @@ SAFETY_MARGIN_SECONDS = 300
 AUTH_HELPER = "run `tap-jira-auth oauth2` again and put the printed `refresh_token` in the config"
 
 
+# A token endpoint that fails for a moment (5xx, 429, a dropped connection) is asked
+# again: 4 tries over about 7 s.  Atlassian accepts a just-rotated refresh token again
+# for a short while, so a refresh whose answer was lost can be repeated.
+TOKEN_ENDPOINT_TRIES = 4
+
+
 class OAuth2Error(TapJiraError):
     """The token endpoint refused us; the message says what to redo."""
+
+
+class _PassingFailure(Exception):
+    """A token endpoint answer worth retrying (429 or 5xx)."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class OAuth2Auth(AuthBase):
@@ -134,7 +149,9 @@ class OAuth2Auth(AuthBase):
         payload = {"grant_type": "refresh_token", "client_id": self.client_id,
                    "client_secret": self._client_secret, "refresh_token": refresh_token}
         try:
-            response = requests.post(self.token_url, json=payload, timeout=self.timeout, verify=self.verify)
+            response = self._post_token_endpoint(payload)
+        except _PassingFailure as failure:
+            response = failure.response
         except requests.RequestException as error:
             raise OAuth2Error(f"cannot reach the OAuth 2.0 token endpoint ({type(error).__name__}): "
                               "check `oauth_token_url` and the network") from None
@@ -149,6 +166,15 @@ class OAuth2Auth(AuthBase):
                               "check `client_id` and `client_secret`")
         raise OAuth2Error(f"OAuth 2.0 token endpoint answered HTTP {response.status_code}"
                           f"{f' ({description or error})' if error else ''}; check `oauth_token_url`")
+
+
+    @backoff.on_exception(backoff.expo, (_PassingFailure, requests.ConnectionError, requests.Timeout),
+                          max_tries=TOKEN_ENDPOINT_TRIES, max_value=4)
+    def _post_token_endpoint(self, payload: dict[str, Any]) -> requests.Response:
+        response = requests.post(self.token_url, json=payload, timeout=self.timeout, verify=self.verify)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _PassingFailure(response)
+        return response
 
 
 def _oauth_error(response: requests.Response) -> tuple[str, str]:

@@ -36,6 +36,9 @@ DEFAULT_MAX_WORKERS = 4
 # emitted.  Its own bookmark (newest child) can lag far behind on a site where, say,
 # worklogs are rare, and starting the search there would re-read that whole gap.
 CHILD_WINDOW_KEY = "issues_searched_until"
+# A batch's children are fetched while the next batch is read; with one batch read
+# ahead (see get_records), two batches' fetches can overlap.
+CHILD_FETCH_THREADS = 2
 # A batch of issues, and its children by stream (being fetched).
 Batch = tuple[list[dict[str, Any]], "Future[dict[str, list[dict[str, Any]]]]"]
 
@@ -81,8 +84,8 @@ class IssuesStream(JiraStream):
         self.logger.info("Issues JQL: %s", self._query)
         self._batch_number = self._children_synced = 0
         source = self._issues_by_bulkfetch() if self.site.cloud else super().get_records(context)
-        # Ids of the issues read, as machine integers in one buffer: keeping each id's
-        # string would pin the memory of the page it was decoded from.
+        # Data Center's check pass compares against the issues read (Cloud's census
+        # compares id pages): ids as machine integers in one buffer, 8 bytes each.
         read = array("q")
         # The next batch (issues and children) is fetched while this one is written.
         for issues, children in read_ahead(self._batches(source, read), ahead=1, name="issue-batches"):
@@ -96,7 +99,7 @@ class IssuesStream(JiraStream):
         on a thread of their own, so that the next batch's issues are read meanwhile."""
         plan = BatchPlan(self.wanted_children)
         batch: list[dict[str, Any]] = []
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="children") as children:
+        with ThreadPoolExecutor(max_workers=CHILD_FETCH_THREADS, thread_name_prefix="children") as children:
             for issue in issues:
                 if not plan.fits(issue):
                     yield batch, children.submit(self._children_of, batch)
@@ -203,7 +206,8 @@ class IssuesStream(JiraStream):
         self._shifted_ids = self._shifted_out(paged)
 
     def _bulkfetch(self, ids: array[int], expand: list[str]) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"issueIdsOrKeys": [str(issue_id) for issue_id in ids], "fields": issue_fields(self.wanted_children)}
+        body: dict[str, Any] = {"issueIdsOrKeys": [str(issue_id) for issue_id in ids],
+                                "fields": issue_fields(self.wanted_children)}
         if expand:
             body["expand"] = expand
         return self.call_api("POST", "/issue/bulkfetch", body=body).get("issues") or []
