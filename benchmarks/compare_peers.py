@@ -13,7 +13,7 @@ own process with its output going to a file.  Peers:
 Each is installed once into its own virtual environment (``.venv-peer-*`` beside this
 repository).  Both force https and verify with their own certifi bundle (they call
 ``Session.send``, which ignores ``REQUESTS_CA_BUNDLE``), so the emulator serves TLS
-and its throwaway CA is appended to a copy of each peer's bundle for the run.
+and its throwaway CA is appended to each peer's bundle (a pristine copy is kept beside it).
 Airbyte 4.0.0 still calls the search Atlassian removed from Cloud, so the emulator
 answers it here (``legacy_search``); tap-jira never calls it.
 
