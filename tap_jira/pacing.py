@@ -1,12 +1,13 @@
 """How fast to call Jira, and how long to wait after it says "too many".
 
-One `Pacer` per run, shared by every stream (and later by every worker):
+One `Pacer` per run, shared by every stream and every worker thread:
 - a token bucket keeps the steady rate at `max_requests_per_second` (default 10,
   the steady state Atlassian's rate-limit page designs apps around) with bursts
   of up to ten seconds' worth;
-- a quota 429 (`RateLimit-Reason: jira-quota-*`) holds *every* request until the
-  quota resets, as Atlassian asks;
-- a burst 429 halves the steady rate for a minute (again on each further one).
+- a 429 or 503 that says how long to wait (`Retry-After`, `X-RateLimit-Reset`)
+  holds *every* request, on every thread, for that long: the wait is asked of the
+  client, not of one request, and the other threads would only collect more 429s;
+- a burst 429 also halves the steady rate for a minute (again on each further one).
 
 `retry_after` reads the wait Jira asked for, which retries then honour as a minimum.
 """
@@ -57,17 +58,19 @@ class Pacer:
             waited += delay
 
     def observe(self, response: requests.Response) -> None:
-        """Adjust to a 429: hold everything for a quota, slow down for a burst."""
-        if response.status_code != 429:
+        """Adjust to a 429 or 503: hold everything for the wait asked, and slow down
+        after a burst 429."""
+        if response.status_code not in (429, 503):
             return
         reason = response.headers.get("RateLimit-Reason", "")
         wait = retry_after(response)
         with self._lock:
             now = time.monotonic()
-            if reason.startswith("jira-quota") and wait:
+            if wait:
                 self._held_until = max(self._held_until, now + wait)
-                logger.warning("Jira's hourly quota is spent (%s): pausing every request for %.0f s", reason, wait)
-            else:
+                if reason.startswith("jira-quota"):
+                    logger.warning("Jira's hourly quota is spent (%s): pausing every request for %.0f s", reason, wait)
+            if response.status_code == 429 and not (reason.startswith("jira-quota") and wait):
                 self._slow_factor = min(self._slow_factor * 2, 64) if now < self._slow_until else 2
                 self._slow_until = now + SLOW_DOWN_SECONDS
                 logger.warning("Jira's burst limit was hit (%s): steady rate down to %.2f requests/s for %.0f s",

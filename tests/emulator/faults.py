@@ -73,16 +73,20 @@ class FaultPlan:
 
 
 def retry_waits(requests: list, plan: FaultPlan) -> list[tuple[str, float, float]]:
-    """(kind, Retry-After given, seconds until the request was sent again) for each
-    injected 429/503, from the emulator's request log.  A quota 429 holds every request,
-    so any next request counts; a burst 429 or a 503 concerns its endpoint (Jira's burst
-    buckets are per endpoint), and a client's other threads may go on meanwhile."""
+    """(kind, Retry-After given, seconds until the client's next request) for each
+    injected 429/503, from the emulator's request log.  The wait is asked of the client,
+    not of one request: a client with several threads must hold all of them.  Requests
+    arriving within `IN_FLIGHT_SECONDS` of the refusal were sent before the client could
+    have read it (other threads' requests already on the wire), so they do not count."""
     asked = plan.faults[0].retry_after if plan.faults else plan.chaos_retry_after
     log = sorted(requests, key=lambda entry: entry.at)
     found = []
     for index, entry in enumerate(log):
         if entry.fault in ("burst", "quota", "unavailable"):
-            later = [e for e in log[index + 1:] if entry.fault == "quota" or e.endpoint == entry.endpoint]
+            later = [e.at for e in log[index + 1:] if e.at - entry.at > IN_FLIGHT_SECONDS]
             if later:
-                found.append((entry.fault, asked, later[0].at - entry.at))
+                found.append((entry.fault, asked, later[0] - entry.at))
     return found
+
+
+IN_FLIGHT_SECONDS = 0.05
