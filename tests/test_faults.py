@@ -81,3 +81,18 @@ def test_retries_are_bounded_and_end_in_one_line(tmp_path):
     assert run.returncode == 1 and tries == 8
     errors = [line for line in run.stderr.splitlines() if line.startswith("tap-jira: error: ")]
     assert len(errors) == 1 and "503" in errors[0] and "Traceback" not in run.stderr
+
+
+def test_a_refusal_holds_every_worker_thread(tmp_path):
+    """A 429 to one bulk fetch, while other worker threads are fetching too: none of
+    them sends anything until the Retry-After has passed."""
+    with JiraEmulator(seed=13, issues=2000, projects=3, users=30, boards=3) as emulator:
+        emulator.faults = FaultPlan([Fault("burst", path="/issue/bulkfetch", at=frozenset({3}), retry_after=1.5)])
+        run = run_tap(tmp_path, emulator.config(max_workers=4))
+        waits = retry_waits(emulator.requests, emulator.faults)
+        truth = emulator.site.record_counts()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert received(run) == {stream: count for stream, count in truth.items() if count}
+    assert len(waits) == 1
+    kind, asked, waited = waits[0]
+    assert waited >= asked, f"{kind}: the next request came {waited:.2f} s after the 429, Jira asked for {asked} s"
