@@ -35,8 +35,9 @@ ROWS = [
     ("truncated body", FaultPlan([Fault("truncate", path="/issue/bulkfetch")]), {}),
     ("slow (timeout)", FaultPlan([Fault("slow", path="/project/search", delay=3)]), {"request_timeout": 1}),
     ("200, not JSON", FaultPlan([Fault("garbage", path="/search/jql", at=frozenset({2}))]), {}),
+    # Retry-After 1 s: long enough to tell a held client from requests already in flight.
     ("chaos 10%", FaultPlan(chaos_rate=0.10, seed=7, chaos_kinds=("burst", "unavailable", "reset", "truncate",
-                                                                  "garbage")),
+                                                                  "garbage"), chaos_retry_after=1.0),
      {"page_size": 20}),
 ]
 CRASH_SITE = {"seed": 31, "issues": 2500, "projects": 3, "users": 20, "boards": 2}  # STATE every 1000 issues

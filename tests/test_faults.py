@@ -83,13 +83,16 @@ def test_retries_are_bounded_and_end_in_one_line(tmp_path):
     assert len(errors) == 1 and "503" in errors[0] and "Traceback" not in run.stderr
 
 
-def test_a_refusal_holds_every_worker_thread(tmp_path):
-    """A 429 to one bulk fetch, while other worker threads are fetching too: none of
-    them sends anything until the Retry-After has passed."""
+def test_a_refusal_holds_every_thread(tmp_path):
+    """A 429 to a batch's changelog fetch, while other threads read the next batch's
+    issues: nothing is sent until the Retry-After has passed, and nothing is lost.  A
+    request the pacer let go just before the 429 was read may still arrive; on a loaded
+    CI machine that took up to 0.16 s, so requests within 0.5 s are left out.  (That
+    every thread is held is shown exactly by the Pacer test in test_units.py.)"""
     with JiraEmulator(seed=13, issues=2000, projects=3, users=30, boards=3) as emulator:
-        emulator.faults = FaultPlan([Fault("burst", path="/issue/bulkfetch", at=frozenset({3}), retry_after=1.5)])
+        emulator.faults = FaultPlan([Fault("burst", path="/changelog/bulkfetch", at=frozenset({1}), retry_after=2)])
         run = run_tap(tmp_path, emulator.config(max_workers=4))
-        waits = retry_waits(emulator.requests, emulator.faults)
+        waits = retry_waits(emulator.requests, emulator.faults, in_flight=0.5)
         truth = emulator.site.record_counts()
     assert run.returncode == 0, run.stderr[-3000:]
     assert received(run) == {stream: count for stream, count in truth.items() if count}

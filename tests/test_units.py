@@ -200,3 +200,20 @@ def test_the_allocator_is_tuned_on_glibc():
     from tap_jira.memory import tune_allocator
 
     assert tune_allocator() is True  # this machine runs glibc; elsewhere it is a no-op returning False
+
+
+def test_a_wait_jira_asks_for_holds_every_thread():
+    """A 429 or 503 with Retry-After, seen by one thread, holds the others' next requests."""
+    from tap_jira.pacing import Pacer
+
+    for status, reason in ((503, ""), (429, "jira-burst-based"), (429, "jira-quota-global-based")):
+        pacer = Pacer(1000)
+        refused = requests.Response()
+        refused.status_code = status
+        refused.headers.update({"Retry-After": "0.4", "RateLimit-Reason": reason})
+        pacer.observe(refused)
+        started = time.monotonic()
+        other = threading.Thread(target=pacer.wait_turn)
+        other.start()
+        other.join()
+        assert time.monotonic() - started >= 0.35, (status, reason)

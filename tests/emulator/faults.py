@@ -72,21 +72,19 @@ class FaultPlan:
             return chosen
 
 
-def retry_waits(requests: list, plan: FaultPlan) -> list[tuple[str, float, float]]:
+def retry_waits(requests: list, plan: FaultPlan, in_flight: float = 0.2) -> list[tuple[str, float, float]]:
     """(kind, Retry-After given, seconds until the client's next request) for each
     injected 429/503, from the emulator's request log.  The wait is asked of the client,
     not of one request: a client with several threads must hold all of them.  Requests
-    arriving within `IN_FLIGHT_SECONDS` of the refusal were sent before the client could
-    have read it (other threads' requests already on the wire), so they do not count."""
+    arriving within `in_flight` seconds of the refusal count as sent before the client
+    could have read it (other threads' requests already on their way), so they do not."""
     asked = plan.faults[0].retry_after if plan.faults else plan.chaos_retry_after
     log = sorted(requests, key=lambda entry: entry.at)
     found = []
     for index, entry in enumerate(log):
         if entry.fault in ("burst", "quota", "unavailable"):
-            later = [e.at for e in log[index + 1:] if e.at - entry.at > IN_FLIGHT_SECONDS]
+            later = [e.at for e in log[index + 1:] if e.at - entry.at > in_flight]
             if later:
                 found.append((entry.fault, asked, later[0] - entry.at))
     return found
 
-
-IN_FLIGHT_SECONDS = 0.05
