@@ -27,7 +27,7 @@ from .pacing import DEFAULT_REQUESTS_PER_SECOND, Pacer, retry_after
 from .site import JiraSite, resolve_site
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from requests.auth import AuthBase
     from singer_sdk.helpers.types import Context
@@ -53,44 +53,42 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
     def url_base(self) -> str:
         return self.api_base
 
-    # One authenticator and one resolved site per run, shared by every stream: an
-    # OAuth 2.0 refresh rotates the refresh token, so two copies would fight over it.
+    # One authenticator, site, clock and pacer per run, shared by every stream: an
+    # OAuth 2.0 refresh rotates the refresh token, so two copies would fight over it,
+    # and the pacer bounds the whole run's rate.
+    def _run_shared(self, name: str, build: Callable[[], Any]) -> Any:
+        """The tap's `name` attribute, built on first use."""
+        if getattr(self._tap, name) is None:
+            setattr(self._tap, name, build())
+        return getattr(self._tap, name)
+
     @property
     def authenticator(self) -> AuthBase:
-        tap = self._tap
-        if tap.jira_auth is None:  # type: ignore[attr-defined]
-            tap.jira_auth = auth.build_authenticator(self.config, timeout=self.timeout)  # type: ignore[attr-defined]
-        return tap.jira_auth  # type: ignore[attr-defined,no-any-return]
+        return self._run_shared("jira_auth", lambda: auth.build_authenticator(self.config, timeout=self.timeout))
 
     @property
     def site(self) -> JiraSite:
-        tap = self._tap
-        if tap.jira_site is None:  # type: ignore[attr-defined]
-            tap.jira_site = resolve_site(self.config, self.fetch)  # type: ignore[attr-defined]
-            self.logger.info("Reading %s", tap.jira_site.describe())  # type: ignore[attr-defined]
-        return tap.jira_site  # type: ignore[attr-defined,no-any-return]
+        def resolve() -> JiraSite:
+            site = resolve_site(self.config, self.fetch)
+            self.logger.info("Reading %s", site.describe())
+            return site
+        return self._run_shared("jira_site", resolve)
 
     @property
     def jira_clock(self) -> timestamps.JiraClock:
-        tap = self._tap
-        if tap.jira_clock is None:  # type: ignore[attr-defined]
-            tap.jira_clock = timestamps.JiraClock()  # type: ignore[attr-defined]
-        return tap.jira_clock  # type: ignore[attr-defined,no-any-return]
+        return self._run_shared("jira_clock", timestamps.JiraClock)
 
     @property
     def pacer(self) -> Pacer:
-        tap = self._tap
-        if tap.jira_pacer is None:  # type: ignore[attr-defined]
-            rate = float(self.config.get("max_requests_per_second") or DEFAULT_REQUESTS_PER_SECOND)
-            tap.jira_pacer = Pacer(rate)  # type: ignore[attr-defined]
-        return tap.jira_pacer  # type: ignore[attr-defined,no-any-return]
+        rate = float(self.config.get("max_requests_per_second") or DEFAULT_REQUESTS_PER_SECOND)
+        return self._run_shared("jira_pacer", lambda: Pacer(rate))
 
     @property
     def requests_session(self) -> requests.Session:
         """The SDK's session, with every request (retries included) paced by the run's pacer."""
         session = super().requests_session
         if not getattr(session, "tap_jira_paced", False):
-            adapter = PacedAdapter(self.pacer)
+            adapter = PacedAdapter(self.pacer, self.jira_clock)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.verify = settings.tls_verify(self.config)
@@ -155,8 +153,6 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
 
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             response = self.requests_session.send(request, timeout=self.timeout)
-            self.pacer.observe(response)
-            self.jira_clock.observe(response.headers.get("Date"))
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS or response.status_code >= 500:
                 raise RetriableAPIError(self.response_error_message(response), response)
             if response.ok:
@@ -164,8 +160,6 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
             return response
 
         return self.request_decorator(send)(prepared, None)
-
-    # ---- errors --------------------------------------------------------------------
 
     # ---- retries: Jira's Retry-After as a minimum, else exponential backoff with jitter ----
 
@@ -200,9 +194,9 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         self.logger.warning("Waiting %.1f s before try %d of %d: %s", details.get("wait", 0.0),
                             details.get("tries", 0) + 1, MAX_TRIES, reason)
 
+    # ---- errors --------------------------------------------------------------------
+
     def validate_response(self, response: requests.Response) -> None:
-        self.pacer.observe(response)
-        self.jira_clock.observe(response.headers.get("Date"))
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED and b"scope does not match" in response.content:
             raise JiraAPIError(
@@ -234,15 +228,19 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
 
 
 class PacedAdapter(HTTPAdapter):
-    """Waits for the pacer before each send: a transport hook of requests itself."""
+    """Waits for the pacer before each send, and shows every answer to the pacer (a
+    429 or 503 holds all threads) and to Jira's clock: a transport hook of requests."""
 
-    def __init__(self, pacer: Pacer) -> None:
+    def __init__(self, pacer: Pacer, clock: timestamps.JiraClock) -> None:
         super().__init__()
         self.pacer = pacer
+        self.clock = clock
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
         self.pacer.wait_turn()
         response = super().send(request, stream=True, **kwargs)
+        self.pacer.observe(response)
+        self.clock.observe(response.headers.get("Date"))
         if not stream:
             # requests reads a body in 10 KiB chunks, a Python call each: a page of wide
             # issues is megabytes.  Read it in large chunks through the same iterator
