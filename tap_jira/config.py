@@ -299,7 +299,7 @@ def _check_auth(config: Mapping[str, Any]) -> None:
 
 def is_datacenter_hint(config: Mapping[str, Any]) -> bool:
     """Whether the config alone says Server/Data Center (discovery makes no requests).
-    At run time the deployment is detected; see `site.resolve`."""
+    At run time the deployment is detected; see `site.resolve_site`."""
     if config.get("deployment_type"):
         return config["deployment_type"] in ("datacenter", "server")
     mode = auth_type(config)
