@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from .errors import ConfigError, TapJiraError
+from . import logs, state_file
+from .errors import ConfigError, StateError, TapJiraError
 from .memory import tune_allocator
 from .tap import TapJira
 
-
 # Files the SDK reads as JSON, and what to call them in an error.
 JSON_ARGUMENTS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def main() -> None:
     tune_allocator()
+    logs.install()
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _stop)
+    argv = sys.argv[1:]
     try:
-        check_json_files(sys.argv[1:])
+        check_json_files(argv)
         TapJira.cli()
+    except StateError as error:
+        _fail(f"the state file {_argument(argv, '--state') or '(none)'}: {error}", code=2)
     except ConfigError as error:
         _fail(str(error), code=2)
     except (TapJiraError, FatalAPIError, RetriableAPIError) as error:
@@ -45,13 +56,47 @@ def check_json_files(argv: list[str]) -> None:
         if what is None or (flag == "--config" and value == "ENV"):
             continue
         try:
-            json.loads(Path(value).read_text())
+            # NaN and Infinity are not JSON, though Python's parser takes them.
+            content = json.loads(Path(value).read_text(), parse_constant=_refuse_constant)
         except OSError as error:
             raise ConfigError(f"cannot read the {what} file {value} ({error.strerror})") from None
+        except _NotJson as error:
+            raise ConfigError(f"the {what} file {value} holds {error}, which is not JSON: write a number") from None
         except ValueError as error:
             # The position only: the text around it may be a secret.
             where = f"line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
             raise ConfigError(f"the {what} file {value} is not valid JSON ({where})") from None
+        if what == "state":
+            state_file.check(content)  # names the value at fault; main() adds the file
+        elif not isinstance(content, dict):
+            raise ConfigError(f"the {what} file {value} must hold a JSON object, not {state_file.json_type(content)}")
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+def _argument(argv: list[str], flag: str) -> str | None:
+    return next((value for option, value in zip(argv, argv[1:]) if option == flag), None)
+
+
+def _stop(number: int, frame: FrameType | None) -> None:
+    """SIGTERM or SIGINT (an orchestrator's timeout, Ctrl-C): end now, even while retries
+    wait or workers fetch.  Every message already written stays whole, and the last STATE
+    names only records written before it, so the next run resumes from it."""
+    name = signal.Signals(number).name
+    try:
+        sys.stdout.flush()
+    except (RuntimeError, ValueError, OSError):
+        pass  # stdout was mid-write on this thread, or closed: what reached it stands
+    print(f"tap-jira: error: stopped by {name}; the records and STATE written so far stand, "
+          "and the next run resumes from that STATE", file=sys.stderr, flush=True)
+    # Worker threads may sleep in a retry wait for a minute: leave without joining them.
+    os._exit(128 + number)
 
 
 def _fail(message: str, code: int = 1) -> None:

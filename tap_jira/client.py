@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+import enum
 import itertools
 import random
+import re
+from http import HTTPStatus
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import requests
-from requests.adapters import HTTPAdapter
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
-from . import auth, timestamps
+from . import auth, logs, shapes, timestamps
 from . import config as settings
 from . import schemas as schema_package
 from .auth.scopes import scope_for
-from .config import DEFAULT_REQUEST_TIMEOUT
+from .config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND
 from .errors import JiraAPIError
+from .pacing import Pacer, retry_after
 from .records import LeanRecordOutput
-from .pacing import DEFAULT_REQUESTS_PER_SECOND, Pacer, retry_after
 from .site import JiraSite, resolve_site
+from .transport import PacedAdapter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -36,13 +38,25 @@ SCHEMAS = SchemaDirectory(schema_package)
 MAX_TRIES = 8
 FIRST_CONTACT_TRIES = 3
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 60.0
-BODY_CHUNK_BYTES = 1 << 20
+# An id in a path, replaced in the endpoint that request metrics name.
+_PATH_ID = re.compile(r"/\d+(?=/|$)")
+
+
+class JiraMetric(str, enum.Enum):
+    """The tap's own metric, beside the SDK's: time a request waited for the pacer
+    before it was sent, which `http_request_duration` does not include."""
+
+    PACER_WAIT = "http_request_pacer_wait"
 
 
 class JiraStream(LeanRecordOutput, RESTStream[Any]):
     """A Jira stream: Cloud REST v3 or Server/Data Center REST v2, whichever `site` says."""
 
     schema = StreamSchema(SCHEMAS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(logs.quiet_aborted_syncs)
 
     @property
     def api_base(self) -> str:
@@ -92,8 +106,20 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.verify = settings.tls_verify(self.config)
+            session.hooks["response"].append(self._report_pacer_wait)
             session.tap_jira_paced = True  # type: ignore[attr-defined]
         return session
+
+    def _report_pacer_wait(self, response: requests.Response, **_: Any) -> requests.Response:
+        """requests times a request from before the adapter's pacer wait: take the wait
+        out of `elapsed` (what the SDK reports as request time) and report it on its own."""
+        waited = getattr(response, "tap_jira_pacer_wait", 0.0)
+        if waited:
+            response.elapsed -= min(response.elapsed, timedelta(seconds=waited))
+            metrics.log(self.metrics_logger, metrics.Point(
+                "timer", metric=cast(metrics.Metric, JiraMetric.PACER_WAIT), value=round(waited, 4),
+                tags={metrics.Tag.STREAM: self.name, metrics.Tag.ENDPOINT: _endpoint_template(response)}))
+        return response
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -143,7 +169,23 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         prepared = self.build_prepared_request(
             method=method, url=self.api_base + path, params=params or {}, headers=self.http_headers, json=body
         )
-        return self.request_decorator(self._request)(prepared, None).json()
+
+        def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
+            response = self.requests_session.send(request, timeout=self.timeout)
+            self._report_request(response)
+            self.validate_response(response)
+            return response
+
+        return self.request_decorator(send)(prepared, None).json()
+
+    def _report_request(self, response: requests.Response) -> None:
+        """The SDK's request metric, naming the endpoint really called (the SDK's own
+        names the stream's `path`, whatever `call_api` sent)."""
+        metrics.log(self.metrics_logger, metrics.Point(
+            "timer", metric=metrics.Metric.HTTP_REQUEST_DURATION, value=response.elapsed.total_seconds(),
+            tags={metrics.Tag.STREAM: self.name, metrics.Tag.ENDPOINT: _endpoint_template(response, self.api_base),
+                  metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+                  metrics.Tag.STATUS: metrics.Status.SUCCEEDED if response.ok else metrics.Status.FAILED}))
 
     def fetch(self, url: str) -> requests.Response:
         """GET an absolute URL outside the REST API (finding the site): paced and retried
@@ -192,7 +234,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         else:
             reason = type(error).__name__ if error is not None else "unknown failure"
         self.logger.warning("Waiting %.1f s before try %d of %d: %s", details.get("wait", 0.0),
-                            details.get("tries", 0) + 1, MAX_TRIES, reason)
+                            details.get("tries", 0) + 1, self.backoff_max_tries(), reason)
 
     # ---- errors --------------------------------------------------------------------
 
@@ -217,6 +259,8 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
             raise JiraAPIError(self.client_error_message(response), status)
         super().validate_response(response)
         _parse_once(response)
+        request = response.request
+        shapes.check(request.method or "", requests.utils.urlparse(request.url).path, response.json())
 
     def client_error_message(self, response: requests.Response) -> str:
         """One line for a 4xx that retrying cannot fix; streams add what config to check."""
@@ -225,31 +269,6 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
     def response_error_message(self, response: requests.Response) -> str:
         # The SDK default embeds the whole body; keep logs to Jira's own message.
         return f"HTTP {response.status_code} from {_endpoint(response)}: {_jira_message(response)}"
-
-
-class PacedAdapter(HTTPAdapter):
-    """Waits for the pacer before each send, and shows every answer to the pacer (a
-    429 or 503 holds all threads) and to Jira's clock: a transport hook of requests."""
-
-    def __init__(self, pacer: Pacer, clock: timestamps.JiraClock) -> None:
-        super().__init__()
-        self.pacer = pacer
-        self.clock = clock
-
-    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
-        self.pacer.wait_turn()
-        response = super().send(request, stream=True, **kwargs)
-        self.pacer.observe(response)
-        self.clock.observe(response.headers.get("Date"))
-        if not stream:
-            # requests reads a body in 10 KiB chunks, a Python call each: a page of wide
-            # issues is megabytes.  Read it in large chunks through the same iterator
-            # (so a body cut short still raises requests' own errors) and store it where
-            # `Response.content` looks.
-            response._content = b"".join(response.iter_content(BODY_CHUNK_BYTES))
-            response._content_consumed = True
-        return response
-
 
 def _parse_once(response: requests.Response) -> None:
     """Parse the body here, inside the retries: a 200 whose body is not JSON (a proxy's
@@ -262,6 +281,12 @@ def _parse_once(response: requests.Response) -> None:
         # does it in about 0.7 of the time of the JSON module requests uses.
         parsed = msgspec.json.decode(response.content)
     except ValueError:
+        try:
+            response.content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # The same bytes come back on every try: no use waiting minutes for them.
+            raise JiraAPIError(f"the body from {_endpoint(response)} is not valid UTF-8 (byte {error.start}): a "
+                               "proxy between the tap and Jira may be re-encoding it", response.status_code) from None
         raise RetriableAPIError(f"the body from {_endpoint(response)} is not valid JSON", response) from None
     response.json = lambda **_: parsed  # type: ignore[method-assign]
 
@@ -279,6 +304,13 @@ def _scope_hint(config: Any, response: requests.Response) -> str:
     if settings.auth_type(config) == "oauth2" or config.get("cloud_id"):
         return f" and that the {_mode_name(config)} has the scope {scope_for(_endpoint(response))}"
     return ""
+
+
+def _endpoint_template(response: requests.Response, base: str = "") -> str:
+    """The path called, relative to `base` when under it, with ids as `{id}`."""
+    url = response.request.url or "" if response.request is not None else ""
+    path = url[len(base):] if base and url.startswith(base) else requests.utils.urlparse(url).path
+    return _PATH_ID.sub("/{id}", path.split("?", 1)[0])
 
 
 def _endpoint(response: requests.Response) -> str:

@@ -6,21 +6,24 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from jsonschema import Draft7Validator
 from singer_sdk import typing as th
 
+from . import jql, timestamps
 from .errors import ConfigError
 
 AUTH_TYPES = ("basic", "oauth2", "oauth1", "pat")
 DEPLOYMENT_TYPES = ("cloud", "datacenter", "server")
 DEFAULT_OAUTH_TOKEN_URL = "https://auth.atlassian.com/oauth/token"
 DEFAULT_API_GATEWAY_URL = "https://api.atlassian.com"
-DEFAULT_PAGE_SIZE = 100
 DEFAULT_REQUEST_TIMEOUT = 300
+DEFAULT_LOOKBACK_MINUTES = 0
+DEFAULT_SEARCH_LAG_MINUTES = 5
+DEFAULT_MAX_WORKERS = 4
+DEFAULT_REQUESTS_PER_SECOND = 10.0
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -118,17 +121,17 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "page_size",
-        th.IntegerType,
-        default=DEFAULT_PAGE_SIZE,
+        th.IntegerType(minimum=1, maximum=5000),
         title="Page size",
-        description="Records asked for per request; Jira may return fewer (each endpoint has its own cap).",
+        description="Records asked for per request, at most each endpoint's documented maximum (the default). "
+        "Jira may return fewer.",
     ),
     th.Property(
         "request_timeout",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0, maximum=3600),
         default=DEFAULT_REQUEST_TIMEOUT,
         title="Request timeout",
-        description="Seconds to wait for one HTTP response.",
+        description="Seconds one HTTP response may take as a whole, headers and body (then it is retried).",
     ),
     th.Property(
         "ca_bundle",
@@ -139,38 +142,40 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "lookback_minutes",
-        th.IntegerType,
-        default=0,
+        th.IntegerType(minimum=0, maximum=10 * 366 * 24 * 60),
+        default=DEFAULT_LOOKBACK_MINUTES,
         title="Lookback minutes",
         description="Start each incremental search this much before the bookmark (overlap is deduplicated "
         "by primary key downstream).",
     ),
     th.Property(
         "search_lag_minutes",
-        th.NumberType,
-        default=5,
+        th.NumberType(minimum=0, maximum=24 * 60),
+        default=DEFAULT_SEARCH_LAG_MINUTES,
         title="Search lag minutes",
         description="Read issues updated up to this long before Jira's now: Jira's search is eventually "
         "consistent, so the newest edits may not be found yet. The next run starts there. 0: no upper bound.",
     ),
     th.Property(
         "max_workers",
-        th.IntegerType,
-        default=4,
+        th.IntegerType(minimum=1, maximum=32),
+        default=DEFAULT_MAX_WORKERS,
         title="Max workers",
         description="Jira Cloud: concurrent bulk-fetch requests while reading issues (the pacer still bounds "
         "the total rate). 4 stays far below Jira's burst limits.",
     ),
     th.Property(
         "max_requests_per_second",
-        th.NumberType,
-        default=10,
+        th.NumberType(minimum=0.1, maximum=1000),
+        default=DEFAULT_REQUESTS_PER_SECOND,
         title="Max requests per second",
         description="Steady request rate the tap keeps to (bursts of up to 10 seconds' worth); 10 suits Jira "
         "Cloud's documented steady state. Jira's 429s slow it further.",
     ),
     th.Property("user_agent", th.StringType, title="User agent", description="User-Agent header to send."),
 ).to_dict()
+
+SECRET_KEYS = tuple(key for key, spec in CONFIG_SCHEMA["properties"].items() if spec.get("secret"))
 
 # Keys that select an auth mode when `auth_type` is absent, strongest evidence first.
 _AUTH_EVIDENCE = (
@@ -192,8 +197,14 @@ _AUTH_HINTS = {
     "oauth1": "run `tap-jira-auth oauth1` to get the access token",
     "pat": "create one under Profile > Personal Access Tokens",
 }
-_JQL_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
-_PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+# Keys whose values may span lines.
+_MULTILINE_KEYS = ("private_key", "jql")
+_SCHEMA_REASONS = {
+    "minimum": "must be at least {}", "maximum": "must be at most {}",
+    "exclusiveMinimum": "must be more than {}", "exclusiveMaximum": "must be less than {}",
+}
 
 
 def auth_type(config: Mapping[str, Any]) -> str:
@@ -208,6 +219,7 @@ def auth_type(config: Mapping[str, Any]) -> str:
 
 def check(config: Mapping[str, Any]) -> None:
     """Raise ConfigError with a one-line message for the first problem found."""
+    _check_control_characters(config)
     _check_base_url(config.get("base_url"))
     for error in Draft7Validator(CONFIG_SCHEMA).iter_errors(dict(config)):
         key = error.path[0] if error.path else (error.validator_value[0] if error.validator == "required" else "")
@@ -217,28 +229,32 @@ def check(config: Mapping[str, Any]) -> None:
             reason = f"must be of type {error.validator_value}"
         elif error.validator == "enum":
             reason = "must be one of " + ", ".join(map(str, error.validator_value))
+        elif error.validator in _SCHEMA_REASONS:
+            reason = _SCHEMA_REASONS[str(error.validator)].format(f"{error.validator_value:g}")
         raise ConfigError(f"config key `{key}` {reason}")
     _check_start_date(config.get("start_date"))
     _check_auth(config)
     for key in config.get("projects") or []:
-        if not _PROJECT_KEY.match(key):
+        if not _PROJECT_KEY.fullmatch(key):
             raise ConfigError(f"config key `projects`: {key!r} is not a Jira project key (letters, digits, _)")
     extra_jql = config.get("jql")
-    if extra_jql is not None and (not extra_jql.strip() or _JQL_ORDER_BY.search(extra_jql)):
-        raise ConfigError("config key `jql` must be a non-empty filter without ORDER BY (the tap orders by updated)")
-    if not 1 <= config.get("page_size", DEFAULT_PAGE_SIZE) <= 5000:
-        raise ConfigError("config key `page_size` must be between 1 and 5000")
+    if extra_jql is not None:
+        problem = jql.filter_problem(extra_jql)
+        if problem:
+            raise ConfigError(f"config key `jql` {problem}")
     if config.get("ca_bundle") and not os.path.isfile(os.path.expanduser(config["ca_bundle"])):
         raise ConfigError(f"config key `ca_bundle`: no file at {config['ca_bundle']}")
-    for key in ("lookback_minutes", "search_lag_minutes"):
-        if config.get(key, 0) < 0:
-            raise ConfigError(f"config key `{key}` must be zero or more minutes")
-    if not 1 <= config.get("max_workers", 4) <= 32:
-        raise ConfigError("config key `max_workers` must be between 1 and 32")
-    if config.get("max_requests_per_second", 10) <= 0:
-        raise ConfigError("config key `max_requests_per_second` must be a positive number")
-    if config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT) <= 0:
-        raise ConfigError("config key `request_timeout` must be a positive number of seconds")
+
+
+def _check_control_characters(config: Mapping[str, Any]) -> None:
+    """A newline or CR in a header value, a URL or a project key is never meant: it
+    splits headers and JQL.  The value is not quoted: it may be a secret."""
+    for key, value in config.items():
+        if key in _MULTILINE_KEYS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and _CONTROL_CHARACTER.search(text):
+                raise ConfigError(f"config key `{key}` holds a control character (a newline, tab or CR): remove it")
 
 
 def _check_base_url(value: Any) -> None:
@@ -251,6 +267,10 @@ def _check_url(key: str, value: Any) -> None:
     if not isinstance(value, str):
         raise ConfigError(f"config key `{key}` must be a URL string")
     parts = urlsplit(value)
+    if parts.username or parts.password:
+        # Not quoted: the password is in it.
+        raise ConfigError(f"config key `{key}` must not hold a user name or password: put the credentials in "
+                          "`email` + `api_token` (Cloud) or `username` + `password` (Server/Data Center)")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"config key `{key}` must be an http(s) URL such as https://your-site.atlassian.net, not {value!r}")
     if parts.query or parts.fragment:
@@ -275,10 +295,11 @@ def _check_start_date(value: Any) -> None:
     if value is None:
         return
     try:
-        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        timestamps.parse_setting(str(value))
     except ValueError:
         raise ConfigError(
-            f"config key `start_date` must be an ISO 8601 date-time such as 2024-01-31T00:00:00Z, not {value!r}"
+            f"config key `start_date` must be an ISO 8601 date or date-time such as 2024-01-31 or "
+            f"2024-01-31T00:00:00Z (UTC when no offset is given), not {value!r}"
         ) from None
 
 
@@ -315,5 +336,6 @@ def tls_verify(config: Mapping[str, Any]) -> str | bool:
 
 
 def page_size(config: Mapping[str, Any], cap: int) -> int:
-    """The configured page size, clamped to an endpoint's documented maximum."""
-    return min(int(config.get("page_size", DEFAULT_PAGE_SIZE)), cap)
+    """The configured page size, clamped to an endpoint's documented maximum (and that
+    maximum when none is configured: the fewest requests)."""
+    return min(int(config.get("page_size") or cap), cap)

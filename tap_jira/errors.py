@@ -11,6 +11,11 @@ class ConfigError(TapJiraError):
     """A config value is missing or wrong; the message names the key."""
 
 
+class StateError(TapJiraError):
+    """The state file cannot be used as it is; the message names the value at fault and
+    the command line adds which file."""
+
+
 class JiraAPIError(TapJiraError, FatalAPIError):
     """Jira answered with an error that retrying will not fix."""
 

@@ -10,11 +10,15 @@ One `Pacer` per run, shared by every stream and every worker thread:
 - a burst 429 also halves the steady rate for a minute (again on each further one).
 
 `retry_after` reads the wait Jira asked for, which retries then honour as a minimum.
+A wait beyond an hour (Atlassian's longest quota window) is no rate limit a retry can
+sit out: the run ends at once with one line.  Values that are no wait at all (`inf`,
+`nan`, negative, unparseable) count as not said.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import datetime, timezone
@@ -22,7 +26,10 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-DEFAULT_REQUESTS_PER_SECOND = 10.0
+from .config import DEFAULT_REQUESTS_PER_SECOND
+from .errors import TapJiraError
+
+MAX_WAIT_SECONDS = 3600.0
 BURST_SECONDS = 10.0  # bucket size, in seconds of steady rate
 SLOW_DOWN_SECONDS = 60.0
 
@@ -64,6 +71,12 @@ class Pacer:
             return
         reason = response.headers.get("RateLimit-Reason", "")
         wait = retry_after(response)
+        if wait is not None and wait > MAX_WAIT_SECONDS:
+            request = response.request
+            where = f"{request.method} {requests.utils.urlparse(request.url).path}" if request is not None else "Jira"
+            raise TapJiraError(f"Jira asked to wait {wait:.0f} s (Retry-After / X-RateLimit-Reset of HTTP "
+                               f"{response.status_code} from {where}), more than the hour its rate limits last: "
+                               "run again later, or check what answers for Jira")
         with self._lock:
             now = time.monotonic()
             if wait:
@@ -86,17 +99,27 @@ def retry_after(response: requests.Response) -> float | None:
     header = response.headers.get("Retry-After")
     if header:
         try:
-            return max(float(header), 0.0)
+            return _a_wait(float(header))
         except ValueError:
             try:
-                return max((parsedate_to_datetime(header) - datetime.now(timezone.utc)).total_seconds(), 0.0)
-            except (TypeError, ValueError):
+                return _a_wait((parsedate_to_datetime(header) - datetime.now(timezone.utc)).total_seconds())
+            except (TypeError, ValueError, OverflowError):
                 pass
     reset = response.headers.get("X-RateLimit-Reset")
     if reset:
         try:
             instant = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-            return max((instant - datetime.now(timezone.utc)).total_seconds(), 0.0)
-        except ValueError:
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=timezone.utc)
+            return _a_wait((instant - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError, OverflowError):
             pass
     return None
+
+
+def _a_wait(seconds: float) -> float | None:
+    """Seconds to wait, or None when the value is no wait at all.  A past instant
+    (negative) means "now"; NaN and infinity mean nothing."""
+    if not math.isfinite(seconds):
+        return None
+    return max(seconds, 0.0)

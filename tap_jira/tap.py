@@ -8,6 +8,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from . import config as settings
+from . import logs
 from .errors import ConfigError
 from .streams import STREAM_TYPES
 
@@ -28,6 +29,11 @@ class TapJira(Tap):
     jira_site: Any = None
     jira_pacer: Any = None
     jira_clock: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key in settings.SECRET_KEYS:  # never logged, whatever logs them
+            logs.redact_value(self.config.get(key))
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

@@ -27,6 +27,14 @@ def parse(value: str) -> datetime:
     return parsed
 
 
+def parse_setting(value: str) -> datetime:
+    """A user's instant (a `start_date`, a bookmark in a state file): ISO 8601, where a
+    bare date means midnight and a date-time without an offset means UTC, as Meltano's
+    `date_iso8601` settings and other taps' state files write them."""
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 def to_utc_iso(value: str | int | float) -> str:
     """``2022-12-08T02:22:18.889-0800`` -> ``2022-12-08T10:22:18.889000+00:00``.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from .. import config as settings
+from .. import logs
 from ..errors import ConfigError
 from .oauth2 import OAuth2Auth
 
@@ -29,7 +31,9 @@ def build_authenticator(config: Mapping[str, Any], *, timeout: float) -> AuthBas
     mode = settings.auth_type(config)
     if mode == "basic":
         # Cloud: account e-mail + API token; Server/DC: username + password.
-        return HTTPBasicAuth(config.get("email") or config["username"], config.get("api_token") or config["password"])
+        user, secret = config.get("email") or config["username"], config.get("api_token") or config["password"]
+        logs.redact_value(base64.b64encode(f"{user}:{secret}".encode()).decode())  # the header's value
+        return HTTPBasicAuth(user, secret)
     if mode == "pat":
         return BearerAuth(config["personal_access_token"])
     if mode == "oauth1":

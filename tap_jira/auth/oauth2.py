@@ -19,6 +19,7 @@ import requests
 from requests.auth import AuthBase
 
 from .. import config as settings
+from .. import logs
 from ..errors import TapJiraError
 from .token_store import REMEMBERED_TOKENS, StoreError, TokenStore, default_path, fingerprint
 
@@ -55,6 +56,8 @@ class OAuth2Auth(AuthBase):
         self._config_access_token = config.get("access_token")
         self.token_url = config["oauth_token_url"]
         self.store = TokenStore(config.get("token_store_path") or default_path(self.client_id, config["base_url"]))
+        # Before any refresh: a rotated refresh token that cannot be saved is lost for good.
+        self.store.check_writable()
         self.timeout = timeout
         self.verify = settings.tls_verify(config)
         self._lock = threading.RLock()  # one refresh at a time within the run
@@ -142,6 +145,8 @@ class OAuth2Auth(AuthBase):
                 "refresh_at": float("inf") if self._config_access_token else 0.0}
 
     def _adopt(self, tokens: Mapping[str, Any]) -> None:
+        logs.redact_value(tokens.get("access_token"))
+        logs.redact_value(tokens.get("refresh_token"))
         self._access_token = tokens.get("access_token")
         self._refresh_at = float(tokens.get("refresh_at") or 0.0)
 

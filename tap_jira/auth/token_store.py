@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from filelock import FileLock
+from filelock import FileLock, Timeout
+
+from ..errors import ConfigError
 
 # How many retired refresh tokens the store remembers (as hashes), to tell a
 # config holding an old token from one holding a newly issued one.
@@ -36,10 +38,37 @@ def default_path(client_id: str, base_url: str) -> Path:
     return Path(platformdirs.user_config_dir("tap-jira")) / f"oauth2-{key}.json"
 
 
+# A lock held longer than this is a run stuck mid-refresh (or a lock file that can never
+# be taken): fail with one line instead of waiting for ever.
+LOCK_TIMEOUT_SECONDS = 60
+
+
 class TokenStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
-        self.lock = FileLock(str(self.path) + ".lock")
+        self.lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+
+    def check_writable(self) -> None:
+        """Fail now, with the key to fix, if the store could not be locked or written:
+        after a refresh the old refresh token is spent, and the new one must be saved."""
+        problem = None
+        if self.path.is_dir():
+            problem = "is a directory; name a file"
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                handle, probe = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".probe")
+                os.close(handle)
+                os.unlink(probe)
+                with self.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+                    pass
+            except Timeout:
+                problem = f"stays locked by {self.lock.lock_file} for over {LOCK_TIMEOUT_SECONDS} s"
+            except OSError as error:
+                problem = f"cannot be written ({error.strerror or type(error).__name__})"
+        if problem:
+            raise ConfigError(f"config key `token_store_path`: {self.path} {problem}; the rotated OAuth 2.0 "
+                              "refresh token must be kept there (nothing was refreshed)")
 
     def load(self) -> dict[str, Any]:
         try:

@@ -63,15 +63,16 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
     for stream in CHILD_STREAMS:
         if stream not in streams:
             continue
-        inline = {issue["id"]: inline_children(issue, stream) for issue in issues}
+        # Keyed by the id's text: some Jiras send ids as numbers, the bulk calls as strings.
+        inline = {str(issue["id"]): inline_children(issue, stream) for issue in issues}
         missing = [issue_id for issue_id, found in inline.items() if not found.complete]
         fetched = getattr(fetcher, stream)(missing) if missing else {}
         records = []
         for issue in issues:
-            issue_id = issue["id"]
+            issue_id = str(issue["id"])
             children = fetched.get(issue_id, []) if issue_id in missing else inline[issue_id].records
             if stream == "changelogs" and issue_id not in missing:
                 children = children[::-1]  # the inline changelog is newest first; keep oldest first
-            records.extend({**child, "issueId": str(child.get("issueId") or issue_id)} for child in children)
+            records.extend({**child, "issueId": issue_id} for child in children)
         collected[stream] = records
     return collected

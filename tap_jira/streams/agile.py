@@ -34,11 +34,12 @@ class BoardsStream(AgileStream):
 
 
 class SprintsStream(AgileStream):
-    """Sprints as each board lists them; a sprint shared by two boards comes once per board."""
+    """Sprints as each board lists them; a sprint shared by two boards comes once per board,
+    so the key is (id, boardId): an upserting target keeps both links."""
 
     name = "sprints"
     path = "/board/{boardId}/sprint"
-    primary_keys = ("id",)
+    primary_keys = ("id", "boardId")
     parent_stream_type = BoardsStream
     state_partitioning_keys = ()  # full table: nothing to keep per board
 

@@ -33,21 +33,46 @@ class IssueChildStream(JiraStream):
     replication_key = "updated"
     instants = ("created", "updated")  # Jira timestamps normalised to UTC
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    @property
+    def issues(self) -> IssuesStream:
         issues = self._tap.streams[IssuesStream.name]
         assert isinstance(issues, IssuesStream)
+        return issues
+
+    def bookmark_ceiling(self) -> str | None:
+        return self.issues.bookmark_ceiling()
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        issues = self.issues
         for record in issues.batch_children.get(self.name, []):
-            yield self.normalise(record)
+            yield self.normalise(record, issues.batch_keys)
         # Every child of the batch's issues is out: the next run may start from there.
         # (The SDK has no hook for extra state, so this writes to its state dict.)
-        self.stream_state[CHILD_WINDOW_KEY] = issues.batch_high_water
+        if issues.batch_high_water:
+            self.stream_state[CHILD_WINDOW_KEY] = issues.batch_high_water
         self.state_manager.is_flushed = False
 
-    def normalise(self, record: dict[str, Any]) -> dict[str, Any]:
+    def normalise(self, record: dict[str, Any], issue_keys: dict[str, str]) -> dict[str, Any]:
+        """Jira's instants in UTC.  One that is missing where the bookmark needs it, or is
+        no timestamp, becomes null with a warning naming the issue: the record is still
+        emitted, and bookmarks come only from valid values."""
         for key in self.instants:
-            if record.get(key) is not None:
-                record[key] = timestamps.to_utc_iso(record[key])
+            value = record.get(key)
+            if value is None:
+                if key == self.replication_key:
+                    self._warn(record, issue_keys, f"has no `{key}`; it is emitted with `{key}` null")
+                continue
+            try:
+                record[key] = timestamps.to_utc_iso(value)
+            except (TypeError, ValueError, OverflowError):
+                record[key] = None
+                self._warn(record, issue_keys, f"has `{key}` {value!r}, which is no timestamp; it is emitted "
+                                               f"with `{key}` null")
         return record
+
+    def _warn(self, record: dict[str, Any], issue_keys: dict[str, str], problem: str) -> None:
+        issue = issue_keys.get(record.get("issueId", ""), record.get("issueId"))
+        self.logger.warning("Issue %s: %s %s %s", issue, self.name[:-1], record.get("id"), problem)
 
 
 class CommentsStream(IssueChildStream):

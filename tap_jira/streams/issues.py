@@ -13,7 +13,7 @@ from .. import jql, timestamps
 from ..children import BatchPlan, ChildFetcher, collect_children
 from ..children.inline import issue_fields, strip_envelopes
 from ..client import JiraStream
-from ..errors import JiraAPIError
+from ..errors import ConfigError, JiraAPIError, StateError
 from ..pagination import StartAtTotalPaginator
 from ..read_ahead import read_ahead
 
@@ -31,7 +31,6 @@ DATACENTER_SEARCH_CAP = 1000  # jira.search.views.default.max, as most sites lea
 BULKFETCH_ISSUES = 100  # POST /issue/bulkfetch takes at most 100 ids
 # Id pages read ahead of the bulk fetches: all of a 5M-issue window (40 KiB a page).
 ID_PAGES_AHEAD = 1000
-DEFAULT_MAX_WORKERS = 4
 # Kept in each child stream's state: the newest issue `updated` whose children it has
 # emitted.  Its own bookmark (newest child) can lag far behind on a site where, say,
 # worklogs are rare, and starting the search there would re-read that whole gap.
@@ -39,6 +38,8 @@ CHILD_WINDOW_KEY = "issues_searched_until"
 # A batch's children are fetched while the next batch is read; with one batch read
 # ahead (see get_records), two batches' fetches can overlap.
 CHILD_FETCH_THREADS = 2
+# Issues dated later than this after Jira's now are read as well (see jql.incremental_issue_query).
+FUTURE_MARGIN = timedelta(minutes=2)
 # A batch of issues, and its children by stream (being fetched).
 Batch = tuple[list[dict[str, Any]], "Future[dict[str, list[dict[str, Any]]]]"]
 
@@ -70,6 +71,7 @@ class IssuesStream(JiraStream):
 
     # The children of the batch being emitted, by child stream (see streams/children.py).
     batch_children: dict[str, list[dict[str, Any]]] = {}
+    batch_keys: dict[str, str] = {}  # issue id -> key, to name issues in warnings
 
     @property
     def wanted_children(self) -> set[str]:
@@ -78,8 +80,8 @@ class IssuesStream(JiraStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         # Fixed for the whole run: the bookmark moves while records flow, but a
         # page token is only valid with the query that produced it.
-        self.window_start = self.search_window_start(context)
         self.window_end = self.search_window_end()
+        self.window_start = self.search_window_start(context)
         self._query = self.build_query()
         self.logger.info("Issues JQL: %s", self._query)
         self._batch_number = self._children_synced = 0
@@ -101,6 +103,7 @@ class IssuesStream(JiraStream):
         batch: list[dict[str, Any]] = []
         with ThreadPoolExecutor(max_workers=CHILD_FETCH_THREADS, thread_name_prefix="children") as children:
             for issue in issues:
+                issue["id"] = str(issue["id"])  # some Jiras and proxies send numbers: match children by value
                 if not plan.fits(issue):
                     yield batch, children.submit(self._children_of, batch)
                     batch = []
@@ -176,7 +179,7 @@ class IssuesStream(JiraStream):
         few threads, and emit them in id-page order, so STATE still advances only
         past issues written.  At most `max_workers` + 1 requests are in flight,
         which keeps memory flat however large the window."""
-        workers = max(int(self.config.get("max_workers") or DEFAULT_MAX_WORKERS), 1)
+        workers = int(self.config.get("max_workers") or settings.DEFAULT_MAX_WORKERS)
         # An issue edited after its id page now sorts after everything else: it is
         # left to the next window (its `updated` is past this one's end), so the
         # bookmark never jumps ahead of issues not yet written.
@@ -189,9 +192,20 @@ class IssuesStream(JiraStream):
                     chunk = page[start:start + BULKFETCH_ISSUES]
                     in_flight.append((chunk, pool.submit(self._bulkfetch, chunk, expand)))
                     while len(in_flight) > workers:
-                        yield from _in_id_order(*in_flight.popleft(), end)
+                        yield from self._in_id_order(*in_flight.popleft(), end)
             while in_flight:
-                yield from _in_id_order(*in_flight.popleft(), end)
+                yield from self._in_id_order(*in_flight.popleft(), end)
+
+    def _in_id_order(self, ids: array[int], fetched: Future, end: str) -> Iterable[dict[str, Any]]:
+        """The chunk's issues in id-page order.  Deleted ones (absent) are left out, and so
+        are ones edited since their id page (now dated from `end` to Jira's now): the
+        next window reads them.  Ones dated after Jira's now are kept: no window would."""
+        by_id = {int(issue["id"]): issue for issue in fetched.result()}
+        now = timestamps.format_utc(self.jira_clock.now())
+        for issue_id in ids:
+            issue = by_id.get(issue_id)
+            if issue is not None and not end <= self._updated_utc(issue) <= now:
+                yield issue
 
     def _id_census(self) -> Iterable[array[int]]:
         """The window's id pages, read ahead of the bulk fetches (ids are 8 bytes each
@@ -220,7 +234,8 @@ class IssuesStream(JiraStream):
         if not issues:
             return
         self.batch_children = children
-        self.batch_high_water = max(_updated_utc(issue) for issue in issues)
+        self.batch_keys = {str(issue["id"]): str(issue.get("key")) for issue in issues}
+        self.batch_high_water = min(max(self._updated_utc(issue) for issue in issues), self.bookmark_ceiling())
         self._batch_number += 1
         issues.reverse()  # hand issues over from the end, so each is freed once written
         while issues:
@@ -234,10 +249,15 @@ class IssuesStream(JiraStream):
     def search_window_end(self) -> datetime | None:
         """`search_lag_minutes` before Jira's now: later edits may be missing from the
         eventually consistent search, so they are left for the next run."""
-        lag = float(self.config.get("search_lag_minutes", 5))
+        lag = float(self.config.get("search_lag_minutes", settings.DEFAULT_SEARCH_LAG_MINUTES))
         if not lag:
             return None
         return timestamps.jql_bound(self.jira_clock.now() - timedelta(minutes=lag), self.profile_zone)
+
+    def bookmark_ceiling(self) -> str:
+        """No bookmark passes the window's end (Jira's now without one): an issue dated
+        in the future is emitted, but must not make later runs skip every edit until then."""
+        return timestamps.format_utc(self.window_end or self.jira_clock.now())
 
     def advance_bookmarks_to_window_end(self, context: Context | None) -> None:
         """Everything before the window's end has been read (and written: this runs
@@ -249,7 +269,7 @@ class IssuesStream(JiraStream):
         if self.selected:
             states.append((self.get_context_state(context), "replication_key_value"))
         for state, key in states:
-            if not state.get(key) or timestamps.parse(state[key]) < self.window_end:
+            if not state.get(key) or timestamps.parse_setting(state[key]) < self.window_end:
                 state[key] = end
                 if key == "replication_key_value":
                     state["replication_key"] = self.replication_key
@@ -258,22 +278,39 @@ class IssuesStream(JiraStream):
     def search_window_start(self, context: Context | None) -> datetime:
         """Where the search starts: the oldest bookmark among the selected streams this
         search feeds, so a child stream selected later still gets its whole history."""
-        starts = [self.get_starting_timestamp(context) or EPOCH] if self.selected else []
         # The SDK computes a child's starting value only when the child's own sync
         # begins, which is after this search; read its bookmark (or start_date) here.
+        bookmarks = [(self, "replication_key_value")] if self.selected else []
         for child in self.child_streams:
             if child.selected:
-                state = child.stream_state
-                bookmark = (state.get(CHILD_WINDOW_KEY) or state.get("replication_key_value")
-                            or self.config.get("start_date"))
-                starts.append(timestamps.parse(bookmark) if bookmark else EPOCH)
-        earliest = min(starts, default=EPOCH) - timedelta(minutes=int(self.config.get("lookback_minutes", 0)))
+                has_window = bool(child.stream_state.get(CHILD_WINDOW_KEY))
+                bookmarks.append((child, CHILD_WINDOW_KEY if has_window else "replication_key_value"))
+        starts = [self._start_from(stream.name, key, stream.stream_state.get(key)) for stream, key in bookmarks]
+        lookback = int(self.config.get("lookback_minutes", settings.DEFAULT_LOOKBACK_MINUTES))
+        earliest = min(starts, default=EPOCH) - timedelta(minutes=lookback)
         return timestamps.jql_bound(max(earliest, EPOCH), self.profile_zone)
+
+    def _start_from(self, stream: str, key: str, bookmark: str | None) -> datetime:
+        """A stream's bookmark (else `start_date`, else 1970), refused when it lies ahead of
+        Jira's clock: such a search would silently return nothing, run after run."""
+        start_date = self.config.get("start_date")
+        value = bookmark or start_date
+        if not value:
+            return EPOCH
+        start = timestamps.parse_setting(value)
+        now = self.jira_clock.now()
+        if start > now:
+            where = f"`bookmarks.{stream}.{key}` {value}" if bookmark else f"config key `start_date` {value}"
+            message = (f"{where} is ahead of Jira's clock ({timestamps.format_utc(now)}): it cannot be the end of "
+                       "an earlier run (a future-dated issue, or another site's state?); set it to when the last "
+                       "good run ended, or remove it to read everything again")
+            raise StateError(message) if bookmark else ConfigError(message)
+        return start
 
     def build_query(self) -> str:
         return jql.incremental_issue_query(
             self.window_start, self.profile_zone, self.config.get("projects") or (), self.config.get("jql"),
-            until=self.window_end,
+            until=self.window_end, future_after=self.jira_clock.now() + FUTURE_MARGIN,
         )
 
     def prepare_request_payload(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
@@ -290,9 +327,25 @@ class IssuesStream(JiraStream):
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
         # Jira occasionally omits `updated`; fall back to `created` so the row still lands.
-        row["updated"] = _updated_utc(row) or None
+        row["updated"] = self._updated_utc(row, warn=True) or None
         strip_envelopes(row)
         return row
+
+    def _updated_utc(self, issue: dict[str, Any], warn: bool = False) -> str:
+        """The issue's `updated` (else `created`) in UTC; "" when Jira sent neither or
+        something that is no timestamp.  Such an issue is still emitted, `fields` as Jira
+        sent it and the top-level `updated` null, and moves no bookmark."""
+        fields = issue.get("fields") or {}
+        stamp = fields.get("updated") or fields.get("created")
+        if not stamp:
+            return ""
+        try:
+            return timestamps.to_utc_iso(stamp)
+        except (TypeError, ValueError, OverflowError):
+            if warn:
+                self.logger.warning("Issue %s: `updated` %r is not a timestamp; it is emitted as Jira sent it "
+                                    "(fields.updated), with the top-level `updated` null", issue.get("key"), stamp)
+            return ""
 
     def client_error_message(self, response: requests.Response) -> str:
         message = super().client_error_message(response)
@@ -300,18 +353,3 @@ class IssuesStream(JiraStream):
             return f"{message} (check config keys `jql` and `projects`)"
         return message
 
-
-def _updated_utc(issue: dict[str, Any]) -> str:
-    fields = issue.get("fields") or {}
-    stamp = fields.get("updated") or fields.get("created")
-    return timestamps.to_utc_iso(stamp) if stamp else ""
-
-
-def _in_id_order(ids: array[int], fetched: Future, end: str) -> Iterable[dict[str, Any]]:
-    """The chunk's issues in id-page order; deleted ones (absent) and ones edited
-    since their id page (at or past `end`) are left out."""
-    by_id = {int(issue["id"]): issue for issue in fetched.result()}
-    for issue_id in ids:
-        issue = by_id.get(issue_id)
-        if issue is not None and _updated_utc(issue) < end:
-            yield issue

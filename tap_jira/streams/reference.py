@@ -81,6 +81,9 @@ class ResolutionsStream(PlatformListStream):
     primary_keys = ("id",)
 
 
+USERS_PAGE_CAP = 1000  # documented maximum of /users/search and /user/search
+
+
 class UsersStream(JiraStream):
     name = "users"
     records_jsonpath = "$[*]"
@@ -90,6 +93,7 @@ class UsersStream(JiraStream):
         # Data Center users have no accountId.  Discovery makes no request, so the
         # key comes from what the config says; `get_records` checks it against the site.
         self.primary_keys = ("key",) if settings.is_datacenter_hint(self.config) else ("accountId",)
+        self._seen: set[str] = set()
 
     @property
     def path(self) -> str:  # type: ignore[override]
@@ -99,10 +103,22 @@ class UsersStream(JiraStream):
         return BareArrayPaginator()
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
-        params = {"startAt": next_page_token or 0, "maxResults": settings.page_size(self.config, 1000)}
+        params = {"startAt": next_page_token or 0, "maxResults": settings.page_size(self.config, USERS_PAGE_CAP)}
         if not self.site.cloud:
             params.update(username=".", includeInactive="true")  # "." matches every user
         return params
+
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
+        """Once per user: Jira may serve a page short of `maxResults` (it leaves users out
+        after paging), and advancing by what arrived then re-reads the next page's start.
+        Advancing by what was asked for instead could skip users if Jira capped the page
+        silently, so the paginator does the safe thing and duplicates are dropped here."""
+        key = row.get(self.primary_keys[0]) if self.primary_keys else None
+        if key is not None:
+            if key in self._seen:
+                return None
+            self._seen.add(key)
+        return row
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         expected = "accountId" if self.site.cloud else "key"

@@ -133,6 +133,9 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     worklogs: list[Worklog] = field(default_factory=list)
     histories: list[History] = field(default_factory=list)  # oldest first
+    # Field values sent as they are, over the generated ones: what a broken import or
+    # another Jira sends (an unparseable `updated`, a document nested too deep).
+    raw_fields: dict[str, Any] = field(default_factory=dict)
 
 
 STATUSES = {
@@ -246,6 +249,9 @@ class Site:
         # issues here, as users do while a sync pages.  Page tokens are offsets, so
         # an edited issue leaving the result set shifts later ones (the worst case).
         self.on_search_page: Callable[[int], None] | None = None
+        # `/users/search` leaves every n-th user out of the page it serves (after paging,
+        # as Jira's visibility filters do), so pages come short before the last one.
+        self.hidden_user_every = 0
         # Endpoints (path templates) the account lacks a permission for, with Jira's message.
         self.forbidden: dict[str, str] = {}
         self.site_zone = ZoneInfo(site_zone)
@@ -679,6 +685,7 @@ class Site:
         for number, (field_id, _, _, values) in enumerate(self.extra_fields):
             turn = index + number
             fields[field_id] = values[turn // 4 % len(values)] if turn % 4 == 0 else None
+        fields.update(issue.raw_fields)
         return fields
 
     def field_definitions(self) -> list[dict[str, Any]]:

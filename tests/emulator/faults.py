@@ -12,7 +12,13 @@ Kinds, with the headers Jira Cloud documents (``shared/docs/jira-api.md`` §6):
 - ``reset``: the connection is closed before any response;
 - ``truncate``: a full `Content-Length`, half the body, then the connection closes;
 - ``slow``: the response comes `delay` seconds late;
-- ``garbage``: 200 with a complete body that is not JSON (a proxy's error page).
+- ``garbage``: 200 with a complete body that is not JSON (a proxy's error page);
+- ``trickle``: the real answer, its body sent one byte every `delay` seconds;
+- ``bad_utf8``: 200 with a complete JSON body holding bytes that are not UTF-8;
+- ``bad_gzip``: 200 with `Content-Encoding: gzip` and a body that is not gzip.
+
+`retry_after` is sent as given: a number of seconds, or any text (``inf``, ``nan``,
+``-5``, an HTTP date) to see what a client makes of it.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow", "garbage")
+KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow", "garbage", "trickle", "bad_utf8", "bad_gzip")
 
 
 @dataclass
@@ -30,7 +36,7 @@ class Fault:
     path: str | None = None
     at: frozenset[int] | None = None
     times: int = 1
-    retry_after: float = 1.0
+    retry_after: float | str = 1.0
     delay: float = 0.0
     seen: int = 0
     injected: int = 0
@@ -78,7 +84,7 @@ def retry_waits(requests: list, plan: FaultPlan, in_flight: float = 0.2) -> list
     not of one request: a client with several threads must hold all of them.  Requests
     arriving within `in_flight` seconds of the refusal count as sent before the client
     could have read it (other threads' requests already on their way), so they do not."""
-    asked = plan.faults[0].retry_after if plan.faults else plan.chaos_retry_after
+    asked = float(plan.faults[0].retry_after) if plan.faults else plan.chaos_retry_after
     log = sorted(requests, key=lambda entry: entry.at)
     found = []
     for index, entry in enumerate(log):

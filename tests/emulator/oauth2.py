@@ -68,6 +68,11 @@ class AuthorizationServer:
             self._refresh[token] = _RefreshToken(tuple(scopes))
             return token
 
+    def issued_tokens(self) -> list[str]:
+        """Every access and refresh token issued so far (tests look for them in logs)."""
+        with self._lock:
+            return [*self._access, *self._refresh]
+
     def revoke_access_tokens(self) -> None:
         with self._lock:
             self._access.clear()

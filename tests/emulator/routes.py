@@ -78,8 +78,11 @@ def project_search(request: Request) -> Response:
 def users_search(request: Request) -> Response:
     site = request.site
     users = site.users if request.principal.authenticated else []
-    values = [site.user_json(u) for u in bare_array(request, users, default_size=50, cap=1000)]
-    return Response(200, values)
+    start = max(request.int_arg("startAt", 0), 0)
+    page = bare_array(request, users, default_size=50, cap=1000)
+    if site.hidden_user_every:  # left out after paging: a short page that is not the last
+        page = [u for index, u in enumerate(page, start) if index % site.hidden_user_every != site.hidden_user_every - 1]
+    return Response(200, [site.user_json(u) for u in page])
 
 
 def resolution_search(request: Request) -> Response:

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import timedelta
 from email.utils import format_datetime
 from typing import Any
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from . import routes, wire
@@ -45,6 +46,7 @@ class LoggedRequest:
     gateway: bool = False  # came through /ex/jira/{cloudId}
     at: float = 0.0  # time.monotonic() when it arrived
     fault: str | None = None  # the fault injected instead of (or into) the answer
+    query: str = ""  # the query string as sent
 
     @property
     def name(self) -> str:
@@ -72,6 +74,9 @@ class JiraEmulator:
         self.oauth2 = AuthorizationServer.for_seed(site_options.get("seed", 42))
         self.app_link = ApplicationLink()
         self.faults = FaultPlan()  # replace to inject faults
+        # Functions (endpoint template, JSON body) -> body applied to every 2xx JSON
+        # answer: payloads of other Jiras (see payloads.py).
+        self.rewrites: list[Callable[[str, Any], Any]] = []
         self.latency = LatencyModel()  # set base_ms / per_item_ms to slow responses down
         self.burst = BurstLimiter()  # Jira Cloud's per-endpoint burst limit
         if flavour == "datacenter":
@@ -189,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
             principal = authenticate(sent, site, gateway=bearer_allowed, oauth2=emulator.oauth2,
                                      app_link=emulator.app_link)
         endpoint = route.template if route else path
+        self._endpoint = endpoint  # what `rewrites` are told
         try:
             if route is None:
                 status = 405 if path_known else 404
@@ -219,28 +225,35 @@ class _Handler(BaseHTTPRequestHandler):
             response.body = to_v2(response.body, site)
         time.sleep(emulator.latency.delay(response.body))
         emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway, arrived,
-                                   fault.kind if fault else None))
-        self._send(response, truncate=fault is not None and fault.kind == "truncate")
+                                   fault.kind if fault else None, url.query))
+        self._send(response, truncate=fault is not None and fault.kind == "truncate",
+                   trickle=fault.delay if fault is not None and fault.kind == "trickle" else 0.0)
 
     def _inject(self, fault: Fault, path: str, arrived: float) -> bool:
         """Answer with the fault; False when the request is still to be served (slow, truncate)."""
         if fault.kind == "slow":
             time.sleep(fault.delay)
             return False
-        if fault.kind == "truncate":
+        if fault.kind in ("truncate", "trickle"):
             return False
-        status = {"reset": 0, "unavailable": 503, "garbage": 200}.get(fault.kind, 429)
+        status = {"reset": 0, "unavailable": 503, "garbage": 200, "bad_utf8": 200, "bad_gzip": 200}.get(fault.kind, 429)
         self.emulator.log(LoggedRequest(self.command, path, "-", status, False, arrived, fault.kind))
         if fault.kind == "garbage":
             self._send(wire.Response(200, "<html><body>502 Bad Gateway (proxy)</body></html>",
                                      {"Content-Type": "application/json;charset=UTF-8"}))
             return True
+        if fault.kind in ("bad_utf8", "bad_gzip"):
+            payload = b'{"values": ["\xff\xfe broken"]}' if fault.kind == "bad_utf8" else b"not gzip at all"
+            headers = {"Content-Encoding": "gzip"} if fault.kind == "bad_gzip" else {}
+            self._send_bytes(200, payload, "application/json;charset=UTF-8", headers)
+            return True
         if fault.kind == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
-        reset = self.emulator.site.now() + timedelta(seconds=fault.retry_after)
-        headers = {"Retry-After": f"{fault.retry_after:g}"}
+        numeric = isinstance(fault.retry_after, (int, float))
+        reset = self.emulator.site.now() + timedelta(seconds=fault.retry_after if numeric else 1)
+        headers = {"Retry-After": f"{fault.retry_after:g}" if numeric else str(fault.retry_after)}
         if fault.kind in ("burst", "quota"):
             headers.update({
                 "X-RateLimit-Limit": "100" if fault.kind == "burst" else "65000",
@@ -260,13 +273,20 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(wire.Response(404, {"errorMessages": ["Unknown emulator command"], "errors": {}}))
 
-    def _send(self, response: wire.Response, truncate: bool = False) -> None:
+    def _send(self, response: wire.Response, truncate: bool = False, trickle: float = 0.0) -> None:
         if isinstance(response.body, str):
             payload, content_type = response.body.encode(), "text/plain;charset=UTF-8"
         else:
-            payload, content_type = json.dumps(response.body).encode(), "application/json;charset=UTF-8"
-        headers = {"Content-Type": content_type, **response.headers, "Content-Length": str(len(payload))}
-        self.send_response(response.status)
+            body = response.body
+            for rewrite in self.emulator.rewrites if 200 <= response.status < 300 else ():
+                body = rewrite(getattr(self, "_endpoint", ""), body)
+            payload, content_type = json.dumps(body).encode(), "application/json;charset=UTF-8"
+        self._send_bytes(response.status, payload, content_type, response.headers, truncate, trickle)
+
+    def _send_bytes(self, status: int, payload: bytes, content_type: str, extra_headers: dict[str, str],
+                    truncate: bool = False, trickle: float = 0.0) -> None:
+        headers = {"Content-Type": content_type, **extra_headers, "Content-Length": str(len(payload))}
+        self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -277,8 +297,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         try:
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
+            if trickle:  # a byte at a time: each read returns in time, the whole never does
+                for offset in range(len(payload)):
+                    self.wfile.write(payload[offset:offset + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
+            else:
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True  # the client gave up (a timeout): nothing to tell it
 
 
