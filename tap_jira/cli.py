@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from . import logs, state_file
+from . import client, logs, signals, state_file
 from .errors import ConfigError, StateError, TapJiraError
 from .memory import tune_allocator
 from .tap import TapJira
 
 # Files the SDK reads as JSON, and what to call them in an error.
 JSON_ARGUMENTS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Jira's rich text (ADF) nests one level per mark, list and table cell; a body hundreds
+# of levels deep is real.  msgspec and the JSON writers recurse once per level, and
+# Python's default limit (1000) would end the run at such an issue, run after run.
+# 12000 reads about 5000 levels in the main thread and the workers alike.
+RECURSION_LIMIT = client.RECURSION_LIMIT
 
 
 def main() -> None:
     tune_allocator()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     logs.install()
-    for stop_signal in STOP_SIGNALS:
-        signal.signal(stop_signal, _stop)
+    signals.install()
     argv = sys.argv[1:]
     try:
         check_json_files(argv)
@@ -84,22 +86,8 @@ def _argument(argv: list[str], flag: str) -> str | None:
     return next((value for option, value in zip(argv, argv[1:]) if option == flag), None)
 
 
-def _stop(number: int, frame: FrameType | None) -> None:
-    """SIGTERM or SIGINT (an orchestrator's timeout, Ctrl-C): end now, even while retries
-    wait or workers fetch.  Every message already written stays whole, and the last STATE
-    names only records written before it, so the next run resumes from it."""
-    name = signal.Signals(number).name
-    try:
-        sys.stdout.flush()
-    except (RuntimeError, ValueError, OSError):
-        pass  # stdout was mid-write on this thread, or closed: what reached it stands
-    print(f"tap-jira: error: stopped by {name}; the records and STATE written so far stand, "
-          "and the next run resumes from that STATE", file=sys.stderr, flush=True)
-    # Worker threads may sleep in a retry wait for a minute: leave without joining them.
-    os._exit(128 + number)
-
-
 def _fail(message: str, code: int = 1) -> None:
     sys.stdout.flush()  # whatever was emitted stays emitted
     print(f"tap-jira: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
-    sys.exit(code)
+    # Not sys.exit: it would wait for worker threads, which may sleep in a retry wait.
+    os._exit(code)

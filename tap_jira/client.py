@@ -38,6 +38,7 @@ SCHEMAS = SchemaDirectory(schema_package)
 MAX_TRIES = 8
 FIRST_CONTACT_TRIES = 3
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 60.0
+RECURSION_LIMIT = 12000  # set by cli.main (see there)
 # An id in a path, replaced in the endpoint that request metrics name.
 _PATH_ID = re.compile(r"/\d+(?=/|$)")
 
@@ -280,6 +281,9 @@ def _parse_once(response: requests.Response) -> None:
         # Decoding is the largest share of the tap's CPU on wide issues, and msgspec
         # does it in about 0.7 of the time of the JSON module requests uses.
         parsed = msgspec.json.decode(response.content)
+    except RecursionError:
+        raise JiraAPIError(f"the body from {_endpoint(response)} nests deeper than the tap can read "
+                           f"(over {RECURSION_LIMIT // 2} levels)", response.status_code) from None
     except ValueError:
         try:
             response.content.decode("utf-8")

@@ -8,7 +8,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from . import config as settings
-from . import logs
+from . import logs, signals
 from .errors import ConfigError
 from .streams import STREAM_TYPES
 
@@ -34,6 +34,10 @@ class TapJira(Tap):
         super().__init__(*args, **kwargs)
         for key in settings.SECRET_KEYS:  # never logged, whatever logs them
             logs.redact_value(self.config.get(key))
+
+    def _setup_signal_handlers(self) -> None:
+        # The SDK's handler exits 0 and waits for workers; see signals.py.
+        signals.install()
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]

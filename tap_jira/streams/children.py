@@ -60,6 +60,7 @@ class IssueChildStream(JiraStream):
             value = record.get(key)
             if value is None:
                 if key == self.replication_key:
+                    record[key] = None
                     self._warn(record, issue_keys, f"has no `{key}`; it is emitted with `{key}` null")
                 continue
             try:

@@ -58,7 +58,9 @@ def replace_body(endpoint_part: str, make: Callable[[Any], Any]) -> Rewrite:
 
 
 def nested_document(depth: int) -> dict[str, Any]:
-    """An Atlassian document whose content nests `depth` levels deep."""
+    """An Atlassian document whose content nests `depth` levels deep (two JSON levels
+    each).  Beyond about 450, encoding it needs a recursion limit above Python's
+    default: the emulator raises it (see `JiraEmulator`)."""
     node: dict[str, Any] = {"type": "text", "text": "deep"}
     for _ in range(depth):
         node = {"type": "paragraph", "content": [node]}

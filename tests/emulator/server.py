@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -61,6 +62,8 @@ class JiraEmulator:
         """`tls`: serve https with a CA made for the purpose; clients trust `ca_file`.
         `legacy_search`: answer Cloud's removed ``/rest/api/{2,3}/search`` as it did before
         its removal (instead of 410), only to run older connectors in benchmarks."""
+        # json.dumps recurses once per level: room for the deep documents of payloads.py.
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.emulator = self  # type: ignore[attr-defined]
