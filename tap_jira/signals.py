@@ -4,7 +4,8 @@ The SDK's own handler exits with status 0, as if the run had finished, and then 
 for worker threads that may sleep in a retry wait for a minute.  This one says which
 signal stopped the run, exits with 128 + its number, and does not wait: every message
 already written stays whole, and the last STATE names only records written before
-it, so the next run resumes from it.
+it, so the next run resumes from it.  Messages are written under a lock the signal
+waits for, so the last line on stdout is always whole.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ import sys
 import threading
 from types import FrameType
 
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import Message
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-# A reader that stopped reading (a dead target) must not keep the tap waiting to flush.
+# Held while a message is written to stdout (see `GuardedWriter`): the run ends between
+# two messages, never inside one.
+OUTPUT_LOCK = threading.Lock()
+# A reader that stopped reading (a dead target) must not keep the tap from ending.
 FLUSH_SECONDS = 2.0
 
 
@@ -27,13 +34,26 @@ def install() -> None:
 
 
 def _stop(number: int, frame: FrameType | None) -> None:
-    code = 128 + number
-    name = signal.Signals(number).name
-    threading.Timer(FLUSH_SECONDS, os._exit, (code,)).start()
+    # This runs on the main thread, maybe in the middle of writing a message: end from
+    # another thread once that message is whole (the main thread then finishes it, and
+    # blocks before the next one).
+    threading.Thread(target=_exit, args=(number,), name="stop", daemon=True).start()
+
+
+def _exit(number: int) -> None:
+    OUTPUT_LOCK.acquire(timeout=FLUSH_SECONDS)
     try:
         sys.stdout.flush()
-    except (RuntimeError, ValueError, OSError):
-        pass  # stdout was mid-write on this thread, or closed: what reached it stands
-    print(f"tap-jira: error: stopped by {name}; the records and STATE written so far stand, "
-          "and the next run resumes from that STATE", file=sys.stderr, flush=True)
-    os._exit(code)
+    except (ValueError, OSError):
+        pass  # stdout closed: what reached it stands
+    print(f"tap-jira: error: stopped by {signal.Signals(number).name}; the records and STATE written so far "
+          "stand, and the next run resumes from that STATE", file=sys.stderr, flush=True)
+    os._exit(128 + number)
+
+
+class GuardedWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, each message written and flushed under `OUTPUT_LOCK`."""
+
+    def write_message(self, message: Message) -> None:
+        with OUTPUT_LOCK:
+            super().write_message(message)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from singer_sdk import Stream, Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from . import config as settings
 from . import logs, signals
@@ -21,7 +20,7 @@ class TapJira(Tap):
     config_jsonschema = settings.CONFIG_SCHEMA
     # The SDK's msgspec writer encodes a wide issue several times faster than its
     # default simplejson writer; the lines are the same JSON (benchmarks/cpu.py).
-    message_writer_class = MsgSpecWriter
+    message_writer_class = signals.GuardedWriter
     # `/myself` of the token owner, read once per run by the first stream that syncs.
     jira_myself: dict[str, Any] | None = None
     # Built by the first stream that needs them; see JiraStream.authenticator and .site.

@@ -83,7 +83,7 @@ def test_discover_and_about_need_no_config(tmp_path):
         "worklogs": (["id"], "updated", "INCREMENTAL"),
         "changelogs": (["id"], "created", "INCREMENTAL"),
         "boards": (["id"], None, "FULL_TABLE"),
-        "sprints": (["id"], None, "FULL_TABLE"),
+        "sprints": (["id", "boardId"], None, "FULL_TABLE"),
     }
 
 
@@ -93,10 +93,10 @@ CLOUD = {"base_url": "https://x.atlassian.net", "email": "a@example.com", "api_t
 @pytest.mark.parametrize(
     ("config", "needles"),
     [
-        ({**CLOUD, "page_size": 0}, ["`page_size` must be between 1 and 5000"]),
+        ({**CLOUD, "page_size": 0}, ["`page_size` must be at least 1"]),
         ({**CLOUD, "auth_type": "oauth2"}, ["`client_id`", "required for oauth2 auth"]),
-        ({**CLOUD, "lookback_minutes": -5}, ["`lookback_minutes` must be zero or more minutes"]),
-        ({**CLOUD, "max_requests_per_second": 0}, ["`max_requests_per_second` must be a positive number"]),
+        ({**CLOUD, "lookback_minutes": -5}, ["`lookback_minutes` must be at least 0"]),
+        ({**CLOUD, "max_requests_per_second": 0}, ["`max_requests_per_second` must be at least 0.1"]),
         ({**CLOUD, "oauth_token_url": "http://auth.example.com/token"}, ["`oauth_token_url`", "http://"]),
     ],
     ids=["page_size-0", "oauth2-without-its-keys", "negative-lookback", "zero-rate", "http-token-url"],
