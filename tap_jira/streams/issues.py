@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import requests
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
 # With no bookmark and no start_date, still send a bounded query (/search/jql
@@ -80,6 +81,7 @@ class IssuesStream(JiraStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         # Fixed for the whole run: the bookmark moves while records flow, but a
         # page token is only valid with the query that produced it.
+        _ = self.myself  # Jira's clock starts with its first answer; the window is measured on it
         self.window_end = self.search_window_end()
         self.window_start = self.search_window_start(context)
         self._query = self.build_query()
@@ -199,9 +201,10 @@ class IssuesStream(JiraStream):
     def _in_id_order(self, ids: array[int], fetched: Future, end: str) -> Iterable[dict[str, Any]]:
         """The chunk's issues in id-page order.  Deleted ones (absent) are left out, and so
         are ones edited since their id page (now dated from `end` to Jira's now): the
-        next window reads them.  Ones dated after Jira's now are kept: no window would."""
+        next window reads them.  Ones dated beyond Jira's now are kept: no window would."""
         by_id = {int(issue["id"]): issue for issue in fetched.result()}
-        now = timestamps.format_utc(self.jira_clock.now())
+        # Jira's `Date` header has whole seconds: "after now" only counts with a margin.
+        now = timestamps.format_utc(self.jira_clock.now() + FUTURE_MARGIN)
         for issue_id in ids:
             issue = by_id.get(issue_id)
             if issue is not None and not end <= self._updated_utc(issue) <= now:
@@ -252,7 +255,8 @@ class IssuesStream(JiraStream):
         lag = float(self.config.get("search_lag_minutes", settings.DEFAULT_SEARCH_LAG_MINUTES))
         if not lag:
             return None
-        return timestamps.jql_bound(self.jira_clock.now() - timedelta(minutes=lag), self.profile_zone)
+        zone = self.profile_zone  # first: reading it is the run's first request, which sets Jira's clock
+        return timestamps.jql_bound(self.jira_clock.now() - timedelta(minutes=lag), zone)
 
     def bookmark_ceiling(self) -> str:
         """No bookmark passes the window's end (Jira's now without one): an issue dated
@@ -280,7 +284,7 @@ class IssuesStream(JiraStream):
         search feeds, so a child stream selected later still gets its whole history."""
         # The SDK computes a child's starting value only when the child's own sync
         # begins, which is after this search; read its bookmark (or start_date) here.
-        bookmarks = [(self, "replication_key_value")] if self.selected else []
+        bookmarks: list[tuple[Stream, str]] = [(self, "replication_key_value")] if self.selected else []
         for child in self.child_streams:
             if child.selected:
                 has_window = bool(child.stream_state.get(CHILD_WINDOW_KEY))
