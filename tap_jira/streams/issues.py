@@ -298,18 +298,17 @@ class IssuesStream(JiraStream):
         """A stream's bookmark (else `start_date`, else 1970), refused when it lies ahead of
         Jira's clock: such a search would silently return nothing, run after run."""
         start_date = self.config.get("start_date")
-        value = bookmark or start_date
-        if not value:
-            return EPOCH
-        start = timestamps.parse_setting(value)
         now = self.jira_clock.now()
-        if start > now:
-            where = f"`bookmarks.{stream}.{key}` {value}" if bookmark else f"config key `start_date` {value}"
-            message = (f"{where} is ahead of Jira's clock ({timestamps.format_utc(now)}): it cannot be the end of "
-                       "an earlier run (a future-dated issue, or another site's state?); set it to when the last "
-                       "good run ended, or remove it to read everything again")
-            raise StateError(message) if bookmark else ConfigError(message)
-        return start
+        for value, is_bookmark in ((bookmark, True), (start_date, False)):
+            if value and timestamps.parse_setting(value) > now:
+                where = f"`bookmarks.{stream}.{key}` {value}" if is_bookmark else f"config key `start_date` {value}"
+                message = (f"{where} is ahead of Jira's clock ({timestamps.format_utc(now)}): nothing would be read, "
+                           "run after run (a future-dated issue, or another site's state?); set it to when the last "
+                           "good run ended, or remove it to read everything again")
+                raise StateError(message) if is_bookmark else ConfigError(message)
+        # A later start_date than the bookmark wins, as in the SDK's own start value.
+        starts = [timestamps.parse_setting(value) for value in (bookmark, start_date) if value]
+        return max(starts, default=EPOCH)
 
     def build_query(self) -> str:
         return jql.incremental_issue_query(
