@@ -135,7 +135,8 @@ def _rewrites(*rewrites: Callable) -> Callable[[JiraEmulator], None]:
 HARDENING_ROWS: list[tuple[str, str, Callable[[JiraEmulator], None], dict, bool]] = [
     ("hang", "body trickles 1 B/0.5 s", _faults(Fault("trickle", path="/project/search", delay=0.5, times=2)),
      {"request_timeout": 2}, True),
-    ("hang", "Retry-After 7200", _faults(Fault("quota", path="/project/search", retry_after=7200, times=50)), {}, False),
+    ("hang", "Retry-After 7200", _faults(Fault("quota", path="/project/search", retry_after=7200, times=50)),
+     {}, False),
     ("hang", "Retry-After nan", _faults(Fault("unavailable", path="/project/search", retry_after="nan")), {}, True),
     ("hang", "body not UTF-8", _faults(Fault("bad_utf8", path="/project/search", times=100)), {}, False),
     ("hang", "broken gzip", _faults(Fault("bad_gzip", path="/project/search", times=100)), {}, False),
@@ -169,7 +170,8 @@ def hardening_rows() -> bool:
         clean = "Traceback" not in stderr
         ok = clean and (code == 0 and not lost if completes else code != 0 and len(errors) == 1)
         failed |= not ok
-        outcome = "complete" if code == 0 else (errors[0][len("tap-jira: error: "):][:90] if errors else "no error line")
+        error_line = errors[0][len("tap-jira: error: "):][:90] if errors else "no error line"
+        outcome = "complete" if code == 0 else error_line
         print(f"{kind:<8} {label:<26} {code:>4} {lost if completes else '-':>5} {elapsed:>7.1f}  {outcome}"
               f"{'' if ok else '  << FAILED'}")
     for flavour, auth in SECRET_ROWS:

@@ -6,8 +6,8 @@ import enum
 import itertools
 import random
 import re
-from http import HTTPStatus
 from datetime import timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -261,7 +261,8 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         super().validate_response(response)
         _parse_once(response)
         request = response.request
-        shapes.check(request.method or "", requests.utils.urlparse(request.url).path, response.json())
+        shapes.check(request.method or "", requests.utils.urlparse(request.url).path,
+                     response.json() if response.content else None)
 
     def client_error_message(self, response: requests.Response) -> str:
         """One line for a 4xx that retrying cannot fix; streams add what config to check."""

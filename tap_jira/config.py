@@ -19,6 +19,7 @@ AUTH_TYPES = ("basic", "oauth2", "oauth1", "pat")
 DEPLOYMENT_TYPES = ("cloud", "datacenter", "server")
 DEFAULT_OAUTH_TOKEN_URL = "https://auth.atlassian.com/oauth/token"
 DEFAULT_API_GATEWAY_URL = "https://api.atlassian.com"
+DEFAULT_PAGE_SIZE = 100
 DEFAULT_REQUEST_TIMEOUT = 300
 DEFAULT_LOOKBACK_MINUTES = 0
 DEFAULT_SEARCH_LAG_MINUTES = 5
@@ -123,8 +124,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "page_size",
         th.IntegerType(minimum=1, maximum=5000),
         title="Page size",
-        description="Records asked for per request, at most each endpoint's documented maximum (the default). "
-        "Jira may return fewer.",
+        description="Records asked for per request (default 100; users 1000), clamped to each endpoint's "
+        "documented maximum. Jira may return fewer.",
     ),
     th.Property(
         "request_timeout",
@@ -335,7 +336,7 @@ def tls_verify(config: Mapping[str, Any]) -> str | bool:
     return os.path.expanduser(bundle) if bundle else True
 
 
-def page_size(config: Mapping[str, Any], cap: int) -> int:
-    """The configured page size, clamped to an endpoint's documented maximum (and that
-    maximum when none is configured: the fewest requests)."""
-    return min(int(config.get("page_size") or cap), cap)
+def page_size(config: Mapping[str, Any], cap: int, default: int | None = None) -> int:
+    """The configured page size (else `default`, else DEFAULT_PAGE_SIZE), clamped to an
+    endpoint's documented maximum."""
+    return min(int(config.get("page_size") or default or DEFAULT_PAGE_SIZE), cap)
