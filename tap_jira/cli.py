@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from . import client, logs, signals, state_file
+from . import client, logs, shapes, signals, state_file
 from .errors import ConfigError, StateError, TapJiraError
 from .memory import tune_allocator
 from .tap import TapJira
@@ -71,7 +71,7 @@ def check_json_files(argv: list[str]) -> None:
         if what == "state":
             state_file.check(content)  # names the value at fault; main() adds the file
         elif not isinstance(content, dict):
-            raise ConfigError(f"the {what} file {value} must hold a JSON object, not {state_file.json_type(content)}")
+            raise ConfigError(f"the {what} file {value} must hold a JSON object, not {shapes.kind(content)}")
 
 
 class _NotJson(ValueError):

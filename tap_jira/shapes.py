@@ -45,22 +45,23 @@ def check(method: str, path: str, body: Any) -> None:
 
 def _problem(body: Any, key: str | None) -> str | None:
     if key is None:
-        return None if isinstance(body, dict) else f"an object was due, not {_kind(body)}"
+        return None if isinstance(body, dict) else f"an object was due, not {kind(body)}"
     if key:
         if not isinstance(body, dict):
-            return f"an object with `{key}` was due, not {_kind(body)}"
+            return f"an object with `{key}` was due, not {kind(body)}"
         if key not in body:
             return f"`{key}` is missing"
         records, where = body[key], f"`{key}`"
     else:
         records, where = body, "the body"
     if not isinstance(records, list):
-        return f"{where} is {_kind(records)}, not a list"
+        return f"{where} is {kind(records)}, not a list"
     if any(not isinstance(record, dict) for record in records):
-        return f"{where} holds {_kind(next(r for r in records if not isinstance(r, dict)))} where records were due"
+        return f"{where} holds {kind(next(r for r in records if not isinstance(r, dict)))} where records were due"
     return None
 
 
-def _kind(value: Any) -> str:
+def kind(value: Any) -> str:
+    """A JSON value's type, as an error message names it."""
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
     return names.get(type(value), "a number")

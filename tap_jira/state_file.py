@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import timestamps
+from .shapes import kind
 from .errors import StateError
 
 # Bookmarks that must be instants: the replication key values of the incremental streams,
@@ -22,15 +23,15 @@ INSTANT_KEYS = ("replication_key_value", "issues_searched_until")
 def check(state: Any) -> None:
     """Raise StateError for the first thing the tap could not read as its own state."""
     if not isinstance(state, dict):
-        raise StateError(f"must hold a JSON object, not {json_type(state)}")
+        raise StateError(f"must hold a JSON object, not {kind(state)}")
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
-        raise StateError(f"`bookmarks` must be an object of streams, not {json_type(bookmarks)}")
+        raise StateError(f"`bookmarks` must be an object of streams, not {kind(bookmarks)}")
     for stream, bookmark in bookmarks.items():
         _check_bookmark(f"bookmarks.{stream}", bookmark)
         partitions = bookmark.get("partitions", [])
         if not isinstance(partitions, list):
-            raise StateError(f"`bookmarks.{stream}.partitions` must be a list, not {json_type(partitions)}")
+            raise StateError(f"`bookmarks.{stream}.partitions` must be a list, not {kind(partitions)}")
         for number, partition in enumerate(partitions):
             _check_bookmark(f"bookmarks.{stream}.partitions[{number}]", partition)
 
@@ -38,19 +39,15 @@ def check(state: Any) -> None:
 def _check_bookmark(where: str, bookmark: Any) -> None:
     if not isinstance(bookmark, dict):
         raise StateError(f"`{where}` must be an object such as {{\"replication_key_value\": "
-                         f"\"2024-01-31T00:00:00+00:00\"}}, not {json_type(bookmark)}")
+                         f"\"2024-01-31T00:00:00+00:00\"}}, not {kind(bookmark)}")
     for key in INSTANT_KEYS:
         value = bookmark.get(key)
         if value is None:
             continue
         if not isinstance(value, str):
-            raise StateError(f"`{where}.{key}` must be an ISO 8601 date-time string, not {json_type(value)}")
+            raise StateError(f"`{where}.{key}` must be an ISO 8601 date-time string, not {kind(value)}")
         try:
             timestamps.parse_setting(value)
         except ValueError:
             raise StateError(f"`{where}.{key}` is not an ISO 8601 date-time: {value!r}") from None
 
-
-def json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
