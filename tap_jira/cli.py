@@ -62,6 +62,8 @@ def check_json_files(argv: list[str]) -> None:
             content = json.loads(Path(value).read_text(), parse_constant=_refuse_constant)
         except OSError as error:
             raise ConfigError(f"cannot read the {what} file {value} ({error.strerror})") from None
+        except RecursionError:
+            raise ConfigError(f"the {what} file {value} nests deeper than any {what} does") from None
         except _NotJson as error:
             raise ConfigError(f"the {what} file {value} holds {error}, which is not JSON: write a number") from None
         except ValueError as error:
@@ -72,6 +74,10 @@ def check_json_files(argv: list[str]) -> None:
             state_file.check(content)  # names the value at fault; main() adds the file
         elif not isinstance(content, dict):
             raise ConfigError(f"the {what} file {value} must hold a JSON object, not {shapes.kind(content)}")
+        elif what == "catalog":
+            problem = shapes.catalog_problem(content)
+            if problem:
+                raise ConfigError(f"the catalog file {value}: {problem}; run discovery again")
 
 
 class _NotJson(ValueError):
@@ -88,6 +94,7 @@ def _argument(argv: list[str], flag: str) -> str | None:
 
 def _fail(message: str, code: int = 1) -> None:
     sys.stdout.flush()  # whatever was emitted stays emitted
-    print(f"tap-jira: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    # Jira or a proxy may echo a credential in its error body: redact as the logs do.
+    print(f"tap-jira: error: {' '.join(logs.redact(message).split())}", file=sys.stderr, flush=True)
     # Not sys.exit: it would wait for worker threads, which may sleep in a retry wait.
     os._exit(code)

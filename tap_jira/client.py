@@ -150,8 +150,8 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         """The zone Jira reads JQL date literals in: the token owner's profile zone."""
         name = self.myself.get("timeZone") or "UTC"
         try:
-            return ZoneInfo(name)
-        except ZoneInfoNotFoundError:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
             self.logger.warning("Unknown profile time zone %r; reading JQL dates as UTC", name)
             return ZoneInfo("UTC")
 

@@ -199,7 +199,7 @@ _AUTH_HINTS = {
     "pat": "create one under Profile > Personal Access Tokens",
 }
 _PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")  # with Unicode's line breaks
 # Keys whose values may span lines.
 _MULTILINE_KEYS = ("private_key", "jql")
 _SCHEMA_REASONS = {
@@ -267,7 +267,12 @@ def _check_base_url(value: Any) -> None:
 def _check_url(key: str, value: Any) -> None:
     if not isinstance(value, str):
         raise ConfigError(f"config key `{key}` must be a URL string")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number, or out of range, raises here
+    except ValueError:
+        raise ConfigError(f"config key `{key}` is not a URL such as https://your-site.atlassian.net "
+                          "(check brackets and the port)") from None
     if parts.username or parts.password:
         # Not quoted: the password is in it.
         raise ConfigError(f"config key `{key}` must not hold a user name or password: put the credentials in "

@@ -53,19 +53,22 @@ def filter_problem(text: str) -> str | None:
     before it opens (``a = b) OR (c = d``) would end the tap's own bracket and let the
     filter OR past the window; an unclosed quote or bracket would swallow what follows;
     an ORDER BY would fight the tap's.  Quoted text is skipped as JQL reads it
-    (backslash escapes), so brackets inside strings are fine.
+    (backslash escapes), so brackets inside strings are fine; outside them a backslash
+    escapes the next character too, as Jira's unquoted terms allow (``a\\"b``).
     """
     if not text.strip():
         return "must be a non-empty filter"
     depth, quote_char, escaped = 0, "", False
     outside: list[str] = []
     for char in text:
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+            continue
         if quote_char:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote_char:
+            if char == quote_char:
                 quote_char = ""
             continue
         if char in "\"'":

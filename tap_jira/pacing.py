@@ -71,12 +71,6 @@ class Pacer:
             return
         reason = response.headers.get("RateLimit-Reason", "")
         wait = retry_after(response)
-        if wait is not None and wait > MAX_WAIT_SECONDS:
-            request = response.request
-            where = f"{request.method} {requests.utils.urlparse(request.url).path}" if request is not None else "Jira"
-            raise TapJiraError(f"Jira asked to wait {wait:.0f} s (Retry-After / X-RateLimit-Reset of HTTP "
-                               f"{response.status_code} from {where}), more than the hour its rate limits last: "
-                               "run again later, or check what answers for Jira")
         with self._lock:
             now = time.monotonic()
             if wait:
@@ -95,7 +89,19 @@ class Pacer:
 
 def retry_after(response: requests.Response) -> float | None:
     """Seconds Jira asked us to wait: `Retry-After` (seconds or an HTTP date), else
-    `X-RateLimit-Reset` (an ISO 8601 instant); None when it did not say."""
+    `X-RateLimit-Reset` (an ISO 8601 instant); None when it did not say.  Raises a
+    one-line TapJiraError for a wait beyond MAX_WAIT_SECONDS, whatever the status."""
+    wait = _asked(response)
+    if wait is not None and wait > MAX_WAIT_SECONDS:
+        request = response.request
+        where = f"{request.method} {requests.utils.urlparse(request.url).path}" if request is not None else "Jira"
+        raise TapJiraError(f"Jira asked to wait {wait:.0f} s (Retry-After / X-RateLimit-Reset of HTTP "
+                           f"{response.status_code} from {where}), more than the hour its rate limits last: "
+                           "run again later, or check what answers for Jira")
+    return wait
+
+
+def _asked(response: requests.Response) -> float | None:
     header = response.headers.get("Retry-After")
     if header:
         try:

@@ -25,9 +25,9 @@ class PageBeanPaginator(BaseAPIPaginator[int]):
         values = body.get("values") or []
         if not values:
             return False
-        if "isLast" in body:
+        if isinstance(body.get("isLast"), bool):
             return not body["isLast"]
-        return _next_start(body, values) < body.get("total", 0)
+        return _next_start(body, values) < body.get("total", 0) if "total" in body else True
 
     def get_next(self, response: requests.Response) -> int:
         body = response.json()

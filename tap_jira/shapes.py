@@ -43,9 +43,21 @@ def check(method: str, path: str, body: Any) -> None:
             return
 
 
+# Paging fields, where present, and the types the pagers rely on.
+PAGING_TYPES: dict[str, tuple[type, ...]] = {
+    "isLast": (bool,), "total": (int,), "startAt": (int,), "maxResults": (int,), "nextPageToken": (str, type(None)),
+}
+# Record lists whose records must carry a numeric id (children and batches are matched on it).
+ID_LISTS = {"issues": "id", "issueChangeLogs": "issueId"}
+
+
 def _problem(body: Any, key: str | None) -> str | None:
     if key is None:
         return None if isinstance(body, dict) else f"an object was due, not {kind(body)}"
+    if isinstance(body, dict):
+        for field, types in PAGING_TYPES.items():
+            if field in body and not _is(body[field], types):
+                return f"`{field}` is {kind(body[field])}"
     if key:
         if not isinstance(body, dict):
             return f"an object with `{key}` was due, not {kind(body)}"
@@ -58,7 +70,36 @@ def _problem(body: Any, key: str | None) -> str | None:
         return f"{where} is {kind(records)}, not a list"
     if any(not isinstance(record, dict) for record in records):
         return f"{where} holds {kind(next(r for r in records if not isinstance(r, dict)))} where records were due"
+    if key in ID_LISTS:
+        id_key = ID_LISTS[key]
+        for record in records:
+            if not str(record.get(id_key, "")).isdigit():
+                return f"an entry of {where} has no numeric `{id_key}` ({record.get(id_key)!r})"
     return None
+
+
+def catalog_problem(catalog: dict[str, Any]) -> str | None:
+    """Why a catalog (a JSON object) is not one the SDK can read, or None."""
+    streams = catalog.get("streams")
+    if not isinstance(streams, list):
+        return f"`streams` must be a list, not {kind(streams)}"
+    for number, entry in enumerate(streams):
+        where = f"`streams[{number}]`"
+        if not isinstance(entry, dict):
+            return f"{where} must be an object, not {kind(entry)}"
+        if not isinstance(entry.get("tap_stream_id"), str):
+            return f"{where}.tap_stream_id must be a string"
+        if not isinstance(entry.get("schema", {}), dict):
+            return f"{where}.schema must be an object, not {kind(entry['schema'])}"
+        metadata = entry.get("metadata", [])
+        if not isinstance(metadata, list) or not all(isinstance(item, dict) for item in metadata):
+            return f"{where}.metadata must be a list of objects"
+    return None
+
+
+def _is(value: Any, types: tuple[type, ...]) -> bool:
+    """isinstance, where a boolean is not a number (JSON's true is not 1)."""
+    return isinstance(value, bool) if bool in types else isinstance(value, types) and not isinstance(value, bool)
 
 
 def kind(value: Any) -> str:

@@ -36,10 +36,19 @@ def check(state: Any) -> None:
             _check_bookmark(f"bookmarks.{stream}.partitions[{number}]", partition)
 
 
+# Other keys the SDK reads from a bookmark, and the JSON type each must have.
+OBJECT_KEYS = ("context", "progress_markers")
+
+
 def _check_bookmark(where: str, bookmark: Any) -> None:
     if not isinstance(bookmark, dict):
         raise StateError(f"`{where}` must be an object such as {{\"replication_key_value\": "
                          f"\"2024-01-31T00:00:00+00:00\"}}, not {kind(bookmark)}")
+    for key in OBJECT_KEYS:
+        if key in bookmark and not isinstance(bookmark[key], dict):
+            raise StateError(f"`{where}.{key}` must be an object, not {kind(bookmark[key])}")
+    if "replication_key" in bookmark and not isinstance(bookmark["replication_key"], str):
+        raise StateError(f"`{where}.replication_key` must be a string, not {kind(bookmark['replication_key'])}")
     for key in INSTANT_KEYS:
         value = bookmark.get(key)
         if value is None:

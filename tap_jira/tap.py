@@ -10,6 +10,7 @@ from . import config as settings
 from . import logs, signals
 from .errors import ConfigError
 from .streams import STREAM_TYPES
+from .streams.issues import IssuesStream
 
 
 class TapJira(Tap):
@@ -57,4 +58,8 @@ class TapJira(Tap):
             if unknown:
                 raise ConfigError(f"the catalog selects {', '.join(repr(name) for name in unknown)}, which tap-jira "
                                   f"does not have (its streams: {', '.join(sorted(self.streams))}); run discovery again")
+        # A state bookmark ahead of Jira's clock is refused before any stream emits.
+        issues = self.streams.get("issues")
+        if isinstance(issues, IssuesStream) and (issues.selected or any(c.selected for c in issues.child_streams)):
+            issues.check_bookmarks()
         super().sync_all()

@@ -89,29 +89,25 @@ class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = WatchedHTTPSConnection
 
 
-class PacedAdapter(HTTPAdapter):
-    """Waits for the pacer before each send, bounds each response by its deadline, and
-    shows every answer to the pacer (a 429 or 503 holds all threads) and to Jira's clock."""
-
-    def __init__(self, pacer: Pacer, clock: timestamps.JiraClock) -> None:
-        super().__init__()
-        self.pacer = pacer
-        self.clock = clock
+class DeadlineAdapter(HTTPAdapter):
+    """Bounds each response by its deadline (the request's timeout, for the whole of it)
+    and reads its body in large chunks."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": WatchedHTTPConnectionPool,
                                                    "https": WatchedHTTPSConnectionPool}
 
+    def received(self, response: requests.Response) -> None:
+        """Called with each answer as soon as its headers are in."""
+
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              **kwargs: Any) -> requests.Response:
-        waited = self.pacer.wait_turn()
         deadline = Deadline(_total_seconds(timeout))
         _current.deadline = deadline
         try:
             response = super().send(request, stream=True, timeout=timeout, **kwargs)
-            self.pacer.observe(response)
-            self.clock.observe(response.headers.get("Date"))
+            self.received(response)
             if not stream:
                 # requests reads a body in 10 KiB chunks, a Python call each: a page of
                 # wide issues is megabytes.  Read it in large chunks through the same
@@ -131,6 +127,26 @@ class PacedAdapter(HTTPAdapter):
         finally:
             deadline.cancel()
             _current.deadline = None
+        return response
+
+
+class PacedAdapter(DeadlineAdapter):
+    """Also waits for the pacer before each send, and shows every answer to the pacer
+    (a 429 or 503 holds all threads) and to Jira's clock."""
+
+    def __init__(self, pacer: Pacer, clock: timestamps.JiraClock) -> None:
+        super().__init__()
+        self.pacer = pacer
+        self.clock = clock
+
+    def received(self, response: requests.Response) -> None:
+        self.pacer.observe(response)
+        self.clock.observe(response.headers.get("Date"))
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             **kwargs: Any) -> requests.Response:
+        waited = self.pacer.wait_turn()
+        response = super().send(request, stream=stream, timeout=timeout, **kwargs)
         response.tap_jira_pacer_wait = waited  # type: ignore[attr-defined]
         return response
 

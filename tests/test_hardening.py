@@ -533,3 +533,146 @@ def test_connection_test_prints_no_error_for_streams_that_work(tmp_path):
         run = run_tap(tmp_path, emulator.config(), "--test")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "ERROR" not in run.stderr and "error" not in run.stderr.lower().replace("errormessages", "")
+
+
+# ---- the same classes, found by a hostile review ------------------------------------------
+
+
+def test_a_search_page_without_is_last_is_followed_to_its_end(tmp_path):
+    with JiraEmulator(**{**SITE, "issues": 5300, "busy_every": 0}) as emulator:
+        emulator.rewrites = [payloads.replace_body("/search/jql", lambda body: {
+            k: v for k, v in body.items() if k != "isLast"})]
+        run = run_tap(tmp_path, emulator.config(), catalog=None)
+        complete(run, emulator, ("issues",))
+
+
+ODD_RECORDS = [
+    ("sprint-date", payloads.replace_body("/sprint", lambda body: payloads.walk(
+        body, lambda node: node.update(startDate="sometime next week") if "startDate" in node else None))),
+    ("project-key-null", payloads.replace_body("/project/search", lambda body: payloads.walk(
+        body, lambda node: node.update(key=None) if "projectTypeKey" in node else None))),
+    ("timezone-path", payloads.replace_body("/myself", lambda body: {**body, "timeZone": "../../etc/passwd"})),
+    ("inline-comment-string", payloads.replace_body("/issue/bulkfetch", lambda body: payloads.walk(
+        body, lambda node: node["comments"].append("not a comment") if isinstance(node.get("comments"), list)
+        else None))),
+]
+
+
+@pytest.mark.parametrize("rewrite", [r for _, r in ODD_RECORDS], ids=[name for name, _ in ODD_RECORDS])
+def test_odd_records_outside_the_issue_tree_do_not_stop_the_run(tmp_path, rewrite):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.rewrites = [rewrite]
+        run = run_tap(tmp_path, emulator.config(projects=["ENG", "OPS"]))
+        complete(run, emulator, ("issues", "comments", "boards"))
+    assert run.records("sprints")  # (a project without a key matches no `projects` filter: none here)
+
+
+@pytest.mark.parametrize(("rewrite", "endpoint"), [
+    (payloads.replace_body("/search/jql", lambda body: {k: v for k, v in body.items()} | {"isLast": "false"}),
+     "/rest/api/3/search/jql"),
+    (payloads.replace_body("/issue/bulkfetch", lambda body: payloads.walk(
+        body, lambda node: node.pop("id", None) if "fields" in node else None)), "/rest/api/3/issue/bulkfetch"),
+    (payloads.replace_body("/changelog/bulkfetch", lambda body: payloads.walk(
+        body, lambda node: node.pop("issueId", None) if "changeHistories" in node else None)),
+     "/rest/api/3/changelog/bulkfetch"),
+], ids=["isLast-string", "issue-without-id", "changelog-without-issueId"])
+def test_paging_fields_and_ids_of_the_wrong_type_name_the_endpoint(tmp_path, rewrite, endpoint):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.rewrites = [rewrite]
+        run = run_tap(tmp_path, emulator.config())
+    assert_one_line_error(run, endpoint, "unexpected", code=1)
+
+
+@pytest.mark.parametrize("fault", [
+    Fault("unavailable", path="/project/search", status=502, retry_after=7200, times=50),
+    Fault("unavailable", path="/project/search", status=504, retry_after=None, times=50,
+          headers={"X-RateLimit-Reset": "2100-01-01T00:00:00Z"}),
+    Fault("unavailable", path="/project/search", status=500, retry_after="Fri, 01 Jan 2100 00:00:00 GMT", times=50),
+], ids=["502-retry-after", "504-reset-only", "500-http-date"])
+def test_a_wait_beyond_an_hour_ends_the_run_whatever_the_status(tmp_path, fault):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.faults = FaultPlan([fault])
+        tap = start_tap(tmp_path, emulator.config())
+        run, seconds = finish(tap, timeout=120)
+    assert_one_line_error(run, "more than the hour", "/rest/api/3/project/search", code=1)
+    assert seconds < 30
+
+
+def test_a_secret_jira_echoes_in_an_error_is_not_printed(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        token = emulator.site.account.api_token
+        emulator.site.forbidden["/rest/api/3/myself"] = f"proxy denied request with api_token={token} ({token})"
+        run = run_tap(tmp_path, emulator.config())
+    assert_one_line_error(run, "HTTP 403", "/rest/api/3/myself", code=1)
+    assert token not in run.stderr + run.stdout
+
+
+def test_the_oauth2_token_answer_is_bounded_by_request_timeout(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.faults = FaultPlan([Fault("trickle", path="/oauth/token", delay=0.25, times=1)])
+        tap = start_tap(tmp_path, oauth2_config(emulator, tmp_path / "t.json") | {"request_timeout": 3})
+        run, seconds = finish(tap, timeout=120)
+        complete(run, emulator, ("issues",))
+    assert seconds < 30
+
+
+@pytest.mark.parametrize("body", [[], {"token_type": "Bearer"}, "not json"], ids=["list", "no-access-token", "text"])
+def test_an_odd_token_endpoint_answer_is_one_line(tmp_path, body):
+    with JiraEmulator(**SITE) as emulator:
+        emulator.rewrites = [payloads.replace_body("/oauth/token", lambda _: body)]
+        run = run_tap(tmp_path, oauth2_config(emulator, tmp_path / "t.json"))
+    assert_one_line_error(run, "`oauth_token_url`", code=1)
+
+
+@pytest.mark.parametrize(("state", "config"), [
+    ({"bookmarks": {"sprints": {"partitions": [{"context": "board-1"}]}}}, {}),
+    ({"bookmarks": {"issues": {"progress_markers": "x"}}}, {}),
+], ids=["partition-context-string", "progress-markers-string"])
+def test_state_partitions_of_another_shape_are_named(tmp_path, state, config):
+    run = run_tap(tmp_path, {**BASE, **config}, state=state)
+    assert_one_line_error(run, "state file", code=2)
+    assert run.stdout == ""
+
+
+def test_a_bookmark_in_year_one_with_a_lookback_reads_everything(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        state = {"bookmarks": {stream: {"replication_key_value": "0001-01-01T00:00:00Z"} for stream in CHILDREN}}
+        run = run_tap(tmp_path, emulator.config(lookback_minutes=10), state=state)
+        complete(run, emulator)
+
+
+@pytest.mark.parametrize("text", ["[" * 200_000 + "]" * 200_000])
+def test_a_config_nested_too_deep_is_one_line(tmp_path, text):
+    (tmp_path / "config.json").write_text(text)
+    done = subprocess.run([str(BIN / "tap-jira"), "--config", str(tmp_path / "config.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert_one_line_error(TapRun(done.returncode, done.stdout, done.stderr), "config file", code=2)
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://x.atlassian.net:99999", "https://x.atlassian.net\u2028"])
+def test_a_base_url_that_is_no_url_is_named(tmp_path, url):
+    run = run_tap(tmp_path, {**BASE, "base_url": url})
+    assert_one_line_error(run, "`base_url`", code=2)
+
+
+def test_a_backslash_outside_quotes_cannot_escape_the_window(tmp_path):
+    run = run_tap(tmp_path, {**BASE, "jql": 'summary ~ a\\"b) OR (summary ~ " x \\""'})
+    assert_one_line_error(run, "`jql`", code=2)
+
+
+@pytest.mark.parametrize("catalog", [{"streams": "issues"}, {"streams": [3]}, {"streams": [{"tap_stream_id": "issues",
+                                     "schema": [], "metadata": []}]},
+                                     {"streams": [{"tap_stream_id": "issues", "schema": {}, "metadata": "x"}]}],
+                         ids=["streams-string", "stream-number", "schema-list", "metadata-string"])
+def test_a_catalog_of_another_shape_is_one_line(tmp_path, catalog):
+    run = run_tap(tmp_path, BASE, catalog=catalog)
+    assert_one_line_error(run, "catalog file", code=2)
+    assert run.stdout == ""
+
+
+def test_a_bookmark_ahead_of_jiras_clock_is_refused_before_anything_is_emitted(tmp_path):
+    with JiraEmulator(**SITE) as emulator:
+        ahead = timestamps.format_utc(emulator.site.now() + timedelta(days=30))
+        run = run_tap(tmp_path, emulator.config(), state={"bookmarks": {"issues": {"replication_key_value": ahead}}})
+    assert_one_line_error(run, "ahead of Jira's clock", code=2)
+    assert not [m for m in run.messages if m["type"] == "RECORD"]

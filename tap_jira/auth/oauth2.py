@@ -21,6 +21,7 @@ from requests.auth import AuthBase
 from .. import config as settings
 from .. import logs
 from ..errors import TapJiraError
+from ..transport import DeadlineAdapter
 from .token_store import REMEMBERED_TOKENS, StoreError, TokenStore, default_path, fingerprint
 
 # Refresh this long before the access token expires (or at half its life if shorter).
@@ -60,6 +61,10 @@ class OAuth2Auth(AuthBase):
         self.store.check_writable()
         self.timeout = timeout
         self.verify = settings.tls_verify(config)
+        # `request_timeout` bounds each token answer as a whole, as it does Jira's.
+        self._session = requests.Session()
+        self._session.mount("https://", DeadlineAdapter())
+        self._session.mount("http://", DeadlineAdapter())
         self._lock = threading.RLock()  # one refresh at a time within the run
         self._access_token: str | None = None
         self._refresh_at = 0.0
@@ -111,7 +116,7 @@ class OAuth2Auth(AuthBase):
                 return
             body = self._post_refresh(tokens["refresh_token"])
             now = time.time()
-            lifetime = float(body.get("expires_in") or 3600)
+            lifetime = _seconds(body.get("expires_in"))
             old = tokens["refresh_token"]
             new_refresh = body.get("refresh_token") or old
             retired = list(tokens.get("retired") or [])
@@ -161,7 +166,14 @@ class OAuth2Auth(AuthBase):
             raise OAuth2Error(f"cannot reach the OAuth 2.0 token endpoint ({type(error).__name__}): "
                               "check `oauth_token_url` and the network") from None
         if response.ok:
-            return response.json()
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+                raise OAuth2Error(f"the OAuth 2.0 token endpoint answered HTTP {response.status_code} without an "
+                                  "access token; check `oauth_token_url`")
+            return body
         error, description = _oauth_error(response)
         if error == "invalid_grant":
             raise OAuth2Error(f"OAuth 2.0 refresh token refused ({description or error}): it expired, was revoked "
@@ -176,10 +188,19 @@ class OAuth2Auth(AuthBase):
     @backoff.on_exception(backoff.expo, (_PassingFailure, requests.ConnectionError, requests.Timeout),
                           max_tries=TOKEN_ENDPOINT_TRIES, max_value=4)
     def _post_token_endpoint(self, payload: dict[str, Any]) -> requests.Response:
-        response = requests.post(self.token_url, json=payload, timeout=self.timeout, verify=self.verify)
+        response = self._session.post(self.token_url, json=payload, timeout=self.timeout, verify=self.verify)
         if response.status_code == 429 or response.status_code >= 500:
             raise _PassingFailure(response)
         return response
+
+
+def _seconds(value: Any) -> float:
+    """An access token's `expires_in`; an hour (Atlassian's) when it is not a number."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 3600.0
+    return seconds if 0 < seconds < float("inf") else 3600.0
 
 
 def _oauth_error(response: requests.Response) -> tuple[str, str]:

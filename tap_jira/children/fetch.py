@@ -71,7 +71,8 @@ class ChildFetcher:
             page = self.call("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]})
             for issue in page.get("issues") or []:
                 envelope = (issue.get("fields") or {}).get("comment") or {}
-                comments = envelope.get("comments") or []
+                # Entries that are not objects are no comments: page the issue's comments instead.
+                comments = [c for c in envelope.get("comments") or [] if isinstance(c, dict)]
                 if len(comments) >= (envelope.get("total") or 0):
                     found[str(issue["id"])] = comments
                 else:

@@ -7,8 +7,11 @@ long as its `total` is complete.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
+
+logger = logging.getLogger("tap-jira")
 
 # stream -> (where the envelope sits in the issue, the list's key inside it)
 ENVELOPES = {
@@ -33,7 +36,12 @@ def inline_children(issue: dict[str, Any], stream: str) -> Inline:
         envelope = envelope.get(step) if isinstance(envelope, dict) else None
     if not isinstance(envelope, dict) or not isinstance(envelope.get(key), list):
         return Inline([], complete=False, total=0)
-    records = envelope[key]
+    records = [record for record in envelope[key] if isinstance(record, dict)]
+    if len(records) < len(envelope[key]):
+        # Not records at all (a string, a null): the bulk calls fetch the issue's children instead.
+        logger.warning("Issue %s: its embedded %s hold %d entries that are not objects; fetching them apart",
+                       issue.get("key"), stream, len(envelope[key]) - len(records))
+        return Inline(records, complete=False, total=len(envelope[key]))
     total = envelope.get("total")
     if not isinstance(total, int):
         return Inline(records, complete=False, total=0)

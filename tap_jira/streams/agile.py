@@ -30,6 +30,10 @@ class BoardsStream(AgileStream):
     primary_keys = ("id",)
 
     def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
+        if record.get("id") is None:
+            self.logger.warning("A board without an id (%r): emitted, but its sprints cannot be read",
+                                record.get("name"))
+            return
         yield {"boardId": record["id"], "boardType": record.get("type")}
 
 
@@ -62,5 +66,10 @@ class SprintsStream(AgileStream):
         row["boardId"] = context["boardId"]
         for key in ("startDate", "endDate", "completeDate", "createdDate"):
             if row.get(key):
-                row[key] = timestamps.to_utc_iso(row[key])
+                try:
+                    row[key] = timestamps.to_utc_iso(row[key])
+                except (TypeError, ValueError, OverflowError):
+                    self.logger.warning("Sprint %s on board %s: `%s` %r is no timestamp; emitted as null",
+                                        row.get("id"), context["boardId"], key, row[key])
+                    row[key] = None
         return row

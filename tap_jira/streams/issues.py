@@ -169,7 +169,8 @@ class IssuesStream(JiraStream):
             if ids:
                 yield ids
             token = page.get("nextPageToken")
-            more = (not page.get("isLast", True) and token) if cloud else read < int(page.get("total") or 0)
+            # A token without `isLast` is followed: stopping there would drop the rest for good.
+            more = (bool(token) and page.get("isLast") is not True) if cloud else read < int(page.get("total") or 0)
             if not ids or not more:
                 return
 
@@ -279,6 +280,12 @@ class IssuesStream(JiraStream):
                     state["replication_key"] = self.replication_key
         self.state_manager.is_flushed = False
 
+    def check_bookmarks(self) -> None:
+        """Raise StateError (or ConfigError) now if a bookmark this search starts from lies
+        ahead of Jira's clock; costs the `/myself` call every run makes anyway."""
+        _ = self.myself
+        self.search_window_start(None)
+
     def search_window_start(self, context: Context | None) -> datetime:
         """Where the search starts: the oldest bookmark among the selected streams this
         search feeds, so a child stream selected later still gets its whole history."""
@@ -290,9 +297,11 @@ class IssuesStream(JiraStream):
                 has_window = bool(child.stream_state.get(CHILD_WINDOW_KEY))
                 bookmarks.append((child, CHILD_WINDOW_KEY if has_window else "replication_key_value"))
         starts = [self._start_from(stream.name, key, stream.stream_state.get(key)) for stream, key in bookmarks]
-        lookback = int(self.config.get("lookback_minutes", settings.DEFAULT_LOOKBACK_MINUTES))
-        earliest = min(starts, default=EPOCH) - timedelta(minutes=lookback)
-        return timestamps.jql_bound(max(earliest, EPOCH), self.profile_zone)
+        lookback = timedelta(minutes=int(self.config.get("lookback_minutes", settings.DEFAULT_LOOKBACK_MINUTES)))
+        earliest = min(starts, default=EPOCH)
+        # Nothing is older than 1970 in Jira; and year 1 minus a lookback would overflow.
+        earliest = earliest - lookback if earliest - EPOCH > lookback else EPOCH
+        return timestamps.jql_bound(earliest, self.profile_zone)
 
     def _start_from(self, stream: str, key: str, bookmark: str | None) -> datetime:
         """A stream's bookmark (else `start_date`, else 1970), refused when it lies ahead of

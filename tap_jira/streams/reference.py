@@ -72,7 +72,7 @@ class ProjectsStream(PlatformListStream):
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
         wanted = {key.upper() for key in self.config.get("projects") or ()}
-        return row if not wanted or row.get("key", "").upper() in wanted else None
+        return row if not wanted or str(row.get("key") or "").upper() in wanted else None
 
 
 class ResolutionsStream(PlatformListStream):

@@ -18,7 +18,7 @@ Kinds, with the headers Jira Cloud documents (``shared/docs/jira-api.md`` §6):
 - ``bad_gzip``: 200 with `Content-Encoding: gzip` and a body that is not gzip.
 
 `retry_after` is sent as given: a number of seconds, or any text (``inf``, ``nan``,
-``-5``, an HTTP date) to see what a client makes of it.
+``-5``, an HTTP date) to see what a client makes of it; `headers` are added.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ class Fault:
     path: str | None = None
     at: frozenset[int] | None = None
     times: int = 1
-    retry_after: float | str = 1.0
+    retry_after: float | str | None = 1.0  # None: no Retry-After header
+    status: int = 503  # of ``unavailable``: any 5xx
+    headers: dict[str, str] = field(default_factory=dict)  # sent as well (an X-RateLimit-Reset alone)
     delay: float = 0.0
     seen: int = 0
     injected: int = 0
@@ -84,7 +86,7 @@ def retry_waits(requests: list, plan: FaultPlan, in_flight: float = 0.2) -> list
     not of one request: a client with several threads must hold all of them.  Requests
     arriving within `in_flight` seconds of the refusal count as sent before the client
     could have read it (other threads' requests already on their way), so they do not."""
-    asked = float(plan.faults[0].retry_after) if plan.faults else plan.chaos_retry_after
+    asked = float(plan.faults[0].retry_after or 0) if plan.faults else plan.chaos_retry_after
     log = sorted(requests, key=lambda entry: entry.at)
     found = []
     for index, entry in enumerate(log):

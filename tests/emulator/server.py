@@ -239,7 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if fault.kind in ("truncate", "trickle"):
             return False
-        status = {"reset": 0, "unavailable": 503, "garbage": 200, "bad_utf8": 200, "bad_gzip": 200}.get(fault.kind, 429)
+        status = {"reset": 0, "unavailable": fault.status, "garbage": 200, "bad_utf8": 200,
+                  "bad_gzip": 200}.get(fault.kind, 429)
         self.emulator.log(LoggedRequest(self.command, path, "-", status, False, arrived, fault.kind))
         if fault.kind == "garbage":
             self._send(wire.Response(200, "<html><body>502 Bad Gateway (proxy)</body></html>",
@@ -256,7 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         numeric = isinstance(fault.retry_after, (int, float))
         reset = self.emulator.site.now() + timedelta(seconds=fault.retry_after if numeric else 1)
-        headers = {"Retry-After": f"{fault.retry_after:g}" if numeric else str(fault.retry_after)}
+        headers = {} if fault.retry_after is None else {
+            "Retry-After": f"{fault.retry_after:g}" if numeric else str(fault.retry_after)}
         if fault.kind in ("burst", "quota"):
             headers.update({
                 "X-RateLimit-Limit": "100" if fault.kind == "burst" else "65000",
@@ -264,9 +266,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "RateLimit-Reason": "jira-burst-based" if fault.kind == "burst" else "jira-quota-global-based",
             })
-            self._send(wire.Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers))
+            self._send(wire.Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}},
+                                     {**headers, **fault.headers}))
         else:
-            self._send(wire.Response(503, "Service Unavailable", headers))
+            self._send(wire.Response(fault.status, "Service Unavailable", {**headers, **fault.headers}))
         return True
 
     def _admin(self, command: str) -> None:
