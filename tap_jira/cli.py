@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def main() -> None:
         host = urlsplit(error.request.url or "").netloc if error.request is not None else "Jira"
         _fail(f"cannot reach {host} ({type(error).__name__}): check `base_url` (and `api_gateway_url` "
               "with OAuth 2.0 or `cloud_id`) and the network")
+    except Exception as error:  # the last resort: one line still, the traceback at DEBUG
+        logging.getLogger("tap-jira").debug("Unexpected failure", exc_info=True)
+        _fail(f"unexpected {type(error).__name__}: {error} (run with TAP_JIRA_LOGLEVEL=DEBUG for the "
+              "traceback, and please report it)")
 
 
 def check_json_files(argv: list[str]) -> None:
