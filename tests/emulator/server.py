@@ -66,6 +66,7 @@ class JiraEmulator:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
+        self._server.handle_error = self._handle_error  # type: ignore[method-assign]
         self._server.emulator = self  # type: ignore[attr-defined]
         self.ca_file = None
         if tls:
@@ -89,6 +90,12 @@ class JiraEmulator:
         self._lock = threading.Lock()
         self.requests: list[LoggedRequest] = []
         self._thread: threading.Thread | None = None
+
+    def _handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a timeout, a stop signal) is no emulator error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        ThreadingHTTPServer.handle_error(self._server, request, client_address)
 
     # ---- lifecycle ----
     def start(self) -> "JiraEmulator":
