@@ -115,9 +115,7 @@ def _malformed(emulator: JiraEmulator) -> None:
     site = emulator.site
     site.issues[2].raw_fields["updated"] = "yesterday-ish"
     site.issues[4].raw_fields["description"] = payloads.nested_document(1500)
-    headless = {history.id for history in site.issues[3].histories}
-    emulator.rewrites = [lambda endpoint, body: payloads.walk(
-        body, lambda node: node.pop("created", None) if node.get("id") in headless and "items" in node else None)]
+    emulator.rewrites = [payloads.without_created({history.id for history in site.issues[3].histories})]
 
 
 def _faults(*faults: Fault) -> Callable[[JiraEmulator], None]:

@@ -20,16 +20,11 @@ from .tap import TapJira
 
 # Files the SDK reads as JSON, and what to call them in an error.
 JSON_ARGUMENTS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
-# Jira's rich text (ADF) nests one level per mark, list and table cell; a body hundreds
-# of levels deep is real.  msgspec and the JSON writers recurse once per level, and
-# Python's default limit (1000) would end the run at such an issue, run after run.
-# 12000 reads about 5000 levels in the main thread and the workers alike.
-RECURSION_LIMIT = client.RECURSION_LIMIT
 
 
 def main() -> None:
     tune_allocator()
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), client.RECURSION_LIMIT))
     logs.install()
     signals.install()
     argv = sys.argv[1:]

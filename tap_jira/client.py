@@ -22,7 +22,7 @@ from . import config as settings
 from . import schemas as schema_package
 from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND
-from .errors import JiraAPIError
+from .errors import JiraAPIError, endpoint
 from .pacing import Pacer, retry_after
 from .records import LeanRecordOutput
 from .site import JiraSite, resolve_site
@@ -38,7 +38,11 @@ SCHEMAS = SchemaDirectory(schema_package)
 MAX_TRIES = 8
 FIRST_CONTACT_TRIES = 3
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 2.0, 60.0
-RECURSION_LIMIT = 12000  # set by cli.main (see there)
+# Jira's rich text (ADF) nests one level per mark, list and table cell; a body hundreds
+# of levels deep is real.  msgspec and the JSON writers recurse once per level, and
+# Python's default limit (1000) would end the run at such an issue, run after run.
+# cli.main sets 12000, which reads about 5000 levels in the main thread and the workers.
+RECURSION_LIMIT = 12000
 # An id in a path, replaced in the endpoint that request metrics name.
 _PATH_ID = re.compile(r"/\d+(?=/|$)")
 
@@ -319,9 +323,7 @@ def _endpoint_template(response: requests.Response, base: str = "") -> str:
 
 
 def _endpoint(response: requests.Response) -> str:
-    request = response.request
-    path = requests.utils.urlparse(request.url).path if request is not None else "?"
-    return f"{request.method if request is not None else ''} {path}".strip()
+    return endpoint(response.request)
 
 
 def _jira_message(response: requests.Response) -> str:

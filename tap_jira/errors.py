@@ -1,6 +1,16 @@
 """Failures the user can act on: each message is one line and never holds a secret."""
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from singer_sdk.exceptions import FatalAPIError
+
+
+def endpoint(request: Any) -> str:
+    """`METHOD /path` of a (prepared) request, as error messages name it."""
+    if request is None:
+        return "Jira"
+    return f"{request.method or ''} {urlsplit(request.url or '').path}".strip()
 
 
 class TapJiraError(Exception):

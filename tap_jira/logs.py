@@ -24,7 +24,7 @@ _PATTERNS = [
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)([^'\"\r\n]+)"),
     re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)\b(oauth_(?:signature|token|token_secret|verifier|nonce)['\"]?\s*[=:]\s*['\"]?)[^'\"&,\s]+"),
-    re.compile(r"(?i)\b((?:access_token|refresh_token|client_secret|password|api_token|code)['\"]?\s*[=:]\s*['\"]?)"
+    re.compile(r"(?i)\b((?:access_token|refresh_token|client_secret|password|api_token)['\"]?\s*[=:]\s*['\"]?)"
                r"[^'\"&,\s}]+"),
 ]
 _secrets: set[str] = set()
@@ -46,7 +46,7 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda match: _keep_prefix(match), text)
+        text = pattern.sub(_keep_prefix, text)
     return text
 
 

@@ -27,7 +27,7 @@ from email.utils import parsedate_to_datetime
 import requests
 
 from .config import DEFAULT_REQUESTS_PER_SECOND
-from .errors import TapJiraError
+from .errors import TapJiraError, endpoint
 
 MAX_WAIT_SECONDS = 3600.0
 BURST_SECONDS = 10.0  # bucket size, in seconds of steady rate
@@ -93,10 +93,8 @@ def retry_after(response: requests.Response) -> float | None:
     one-line TapJiraError for a wait beyond MAX_WAIT_SECONDS, whatever the status."""
     wait = _asked(response)
     if wait is not None and wait > MAX_WAIT_SECONDS:
-        request = response.request
-        where = f"{request.method} {requests.utils.urlparse(request.url).path}" if request is not None else "Jira"
         raise TapJiraError(f"Jira asked to wait {wait:.0f} s (Retry-After / X-RateLimit-Reset of HTTP "
-                           f"{response.status_code} from {where}), more than the hour its rate limits last: "
+                           f"{response.status_code} from {endpoint(response.request)}), more than the hour its rate limits last: "
                            "run again later, or check what answers for Jira")
     return wait
 

@@ -23,7 +23,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import timestamps
-from .errors import JiraAPIError
+from .errors import JiraAPIError, endpoint
 from .pacing import Pacer
 
 BODY_CHUNK_BYTES = 1 << 20
@@ -116,12 +116,12 @@ class DeadlineAdapter(HTTPAdapter):
                 response._content_consumed = True
         except requests.exceptions.ContentDecodingError:
             # A broken gzip stream comes out the same on every try.
-            raise JiraAPIError(f"the body from {request.method} {_path(request)} does not decode as its "
+            raise JiraAPIError(f"the body from {endpoint(request)} does not decode as its "
                                "Content-Encoding says: a proxy between the tap and Jira may be altering it") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             if deadline.expired:
                 raise requests.exceptions.ReadTimeout(
-                    f"{request.method} {_path(request)} took more than {deadline.seconds:g} s in all "
+                    f"{endpoint(request)} took more than {deadline.seconds:g} s in all "
                     "(config key `request_timeout`)", request=request) from None
             raise error
         finally:
@@ -156,6 +156,3 @@ def _total_seconds(timeout: Any) -> float | None:
         timeout = max((part for part in timeout if part is not None), default=None)
     return float(timeout) if isinstance(timeout, (int, float)) else None
 
-
-def _path(request: requests.PreparedRequest) -> str:
-    return requests.utils.urlparse(request.url).path if request.url else "?"

@@ -73,6 +73,7 @@ class IssuesStream(JiraStream):
     # The children of the batch being emitted, by child stream (see streams/children.py).
     batch_children: dict[str, list[dict[str, Any]]] = {}
     batch_keys: dict[str, str] = {}  # issue id -> key, to name issues in warnings
+    _window_end_utc: str | None = None  # `bookmark_ceiling` is asked once per record
 
     @property
     def wanted_children(self) -> set[str]:
@@ -83,6 +84,7 @@ class IssuesStream(JiraStream):
         # page token is only valid with the query that produced it.
         _ = self.myself  # Jira's clock starts with its first answer; the window is measured on it
         self.window_end = self.search_window_end()
+        self._window_end_utc = timestamps.format_utc(self.window_end) if self.window_end else None
         self.window_start = self.search_window_start(context)
         self._query = self.build_query()
         self.logger.info("Issues JQL: %s", self._query)
@@ -262,7 +264,7 @@ class IssuesStream(JiraStream):
     def bookmark_ceiling(self) -> str:
         """No bookmark passes the window's end (Jira's now without one): an issue dated
         in the future is emitted, but must not make later runs skip every edit until then."""
-        return timestamps.format_utc(self.window_end or self.jira_clock.now())
+        return self._window_end_utc or timestamps.format_utc(self.jira_clock.now())
 
     def advance_bookmarks_to_window_end(self, context: Context | None) -> None:
         """Everything before the window's end has been read (and written: this runs
@@ -306,17 +308,20 @@ class IssuesStream(JiraStream):
     def _start_from(self, stream: str, key: str, bookmark: str | None) -> datetime:
         """A stream's bookmark (else `start_date`, else 1970), refused when it lies ahead of
         Jira's clock: such a search would silently return nothing, run after run."""
-        start_date = self.config.get("start_date")
         now = self.jira_clock.now()
-        for value, is_bookmark in ((bookmark, True), (start_date, False)):
-            if value and timestamps.parse_setting(value) > now:
+        starts = []
+        for value, is_bookmark in ((bookmark, True), (self.config.get("start_date"), False)):
+            if not value:
+                continue
+            start = timestamps.parse_setting(value)
+            if start > now:
                 where = f"`bookmarks.{stream}.{key}` {value}" if is_bookmark else f"config key `start_date` {value}"
                 message = (f"{where} is ahead of Jira's clock ({timestamps.format_utc(now)}): nothing would be read, "
                            "run after run (a future-dated issue, or another site's state?); set it to when the last "
                            "good run ended, or remove it to read everything again")
                 raise StateError(message) if is_bookmark else ConfigError(message)
+            starts.append(start)
         # A later start_date than the bookmark wins, as in the SDK's own start value.
-        starts = [timestamps.parse_setting(value) for value in (bookmark, start_date) if value]
         return max(starts, default=EPOCH)
 
     def build_query(self) -> str:
