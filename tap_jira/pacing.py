@@ -94,8 +94,8 @@ def retry_after(response: requests.Response) -> float | None:
     wait = _asked(response)
     if wait is not None and wait > MAX_WAIT_SECONDS:
         raise TapJiraError(f"Jira asked to wait {wait:.0f} s (Retry-After / X-RateLimit-Reset of HTTP "
-                           f"{response.status_code} from {endpoint(response.request)}), more than the hour its rate limits last: "
-                           "run again later, or check what answers for Jira")
+                           f"{response.status_code} from {endpoint(response.request)}), more than the hour its "
+                           "rate limits last: run again later, or check what answers for Jira")
     return wait
 
 

@@ -127,7 +127,8 @@ SHAPES = [
 ]
 
 
-@pytest.mark.parametrize(("flavour", "rewrite", "endpoint"), SHAPES, ids=[s[2] + "-" + str(i) for i, s in enumerate(SHAPES)])
+@pytest.mark.parametrize(("flavour", "rewrite", "endpoint"), SHAPES,
+                         ids=[f"{shape[2]}-{number}" for number, shape in enumerate(SHAPES)])
 def test_an_unexpected_response_shape_ends_the_run_naming_the_endpoint(tmp_path, flavour, rewrite, endpoint):
     with JiraEmulator(flavour=flavour, **SITE) as emulator:
         emulator.rewrites = [rewrite]
