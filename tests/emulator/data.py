@@ -3,7 +3,7 @@
 Everything the routes serve comes from a `Site`.  Instants are kept as aware UTC
 datetimes and only rendered at response time, the way Jira does: in the site's
 default user time zone with a colon-less offset (``2022-12-08T02:22:18.889-0800``).
-Shapes follow ``shared/fixtures/jira-cloud-captured/``.
+Shapes follow the captured payloads in ``tests/fixtures/jira-cloud-captured/``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The Jira Server / Data Center flavour: REST v2 only, offset search, v2 shapes.
 
-What differs from Cloud, as documented (``shared/docs/jira-api.md`` §1.4, §5e):
+What differs from Cloud, as Atlassian documents it
+(https://docs.atlassian.com/software/jira/docs/api/REST/latest/):
 - no ``/rest/api/3``, no ``/search/jql`` and no bulk endpoints; ``/rest/api/2/search``
   pages by startAt/maxResults/total (maxResults capped at 1000);
 - rich text is plain (wiki markup) text, not ADF;

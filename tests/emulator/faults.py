@@ -5,7 +5,7 @@ either the request numbers in `at` (1-based, counted over matching requests)
 or the first `times` matching ones.  A `FaultPlan` may also inject a random
 fault into a seeded `chaos_rate` share of all requests.
 
-Kinds, with the headers Jira Cloud documents (``shared/docs/jira-api.md`` §6):
+Kinds, with the headers Jira Cloud documents (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/):
 - ``burst``: 429, `RateLimit-Reason: jira-burst-based`, `Retry-After`;
 - ``quota``: 429, `RateLimit-Reason: jira-quota-global-based`, `Retry-After`;
 - ``unavailable``: 503 with `Retry-After`;

@@ -1,8 +1,9 @@
 """Jira Cloud platform REST v3 routes: request parsing, paging styles and caps.
 
 Each handler takes a `Request` and returns a `Response`.  The paging styles are
-Jira's own (see ``shared/docs/jira-api.md`` §0): token (``/search/jql``), page bean
-(``/project/search``, ``/resolution/search``) and bare arrays (``/users/search``).
+Jira's own (https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/#pagination):
+token (``/search/jql``), page bean (``/project/search``, ``/resolution/search``) and
+bare arrays (``/users/search``).
 """
 
 from __future__ import annotations
