@@ -1,19 +1,24 @@
 # Everything a fresh machine needs: each target creates its environments on first use.
 PYTHON ?= python3
 VENV := .venv
-TARGET_JSONL_VENV := .venv-target-jsonl
-MELTANO_VENV := .venv-meltano
+# Singer loaders pin old libraries, so each tool gets its own environment,
+# installed from requirements/<tool>.txt (which says why each pin is there).
+LOADERS := target-duckdb target-postgres target-jsonl meltano
+TOOL_VENVS := $(foreach tool,$(LOADERS),.venv-$(tool)/.installed)
 
-TEST_TOOLS := TARGET_JSONL=$(CURDIR)/$(TARGET_JSONL_VENV)/bin/target-jsonl MELTANO=$(CURDIR)/$(MELTANO_VENV)/bin/meltano
+TEST_TOOLS := TARGET_JSONL=$(CURDIR)/.venv-target-jsonl/bin/target-jsonl \
+	TARGET_DUCKDB=$(CURDIR)/.venv-target-duckdb/bin/target-duckdb \
+	TARGET_POSTGRES=$(CURDIR)/.venv-target-postgres/bin/target-postgres \
+	MELTANO=$(CURDIR)/.venv-meltano/bin/meltano
 
-.PHONY: demo test install clean
+.PHONY: demo test install postgresql clean
 
-## demo: start the bundled Jira emulator, sync it into JSONL files, print a summary
-demo: $(VENV)/.installed $(TARGET_JSONL_VENV)/.installed
-	$(VENV)/bin/python -m tests.demo --target $(TARGET_JSONL_VENV)/bin/target-jsonl $(DEMO_ARGS)
+## demo: start the bundled Jira emulator, sync it into a local DuckDB file, print a summary
+demo: $(VENV)/.installed .venv-target-duckdb/.installed .venv-target-jsonl/.installed
+	$(TEST_TOOLS) $(VENV)/bin/python -m tests.demo $(DEMO_ARGS)
 
-## test: the whole suite (emulator, tap process, target-jsonl, Meltano)
-test: $(VENV)/.installed $(TARGET_JSONL_VENV)/.installed $(MELTANO_VENV)/.installed
+## test: the whole suite (emulator, tap process, DuckDB, PostgreSQL, target-jsonl, Meltano)
+test: $(VENV)/.installed $(TOOL_VENVS) postgresql
 	$(TEST_TOOLS) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -24,16 +29,17 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-# Singer targets pin old libraries, so each gets its own environment.
-$(TARGET_JSONL_VENV)/.installed:
-	$(PYTHON) -m venv $(TARGET_JSONL_VENV)
-	$(TARGET_JSONL_VENV)/bin/pip install --quiet target-jsonl==0.1.4
+.venv-%/.installed: requirements/%.txt
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet -r $<
 	touch $@
 
-$(MELTANO_VENV)/.installed:
-	$(PYTHON) -m venv $(MELTANO_VENV)
-	$(MELTANO_VENV)/bin/pip install --quiet meltano==4.4.1
-	touch $@
+# The tests start their own throwaway PostgreSQL cluster from Debian's server binaries.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql (server binaries for the tests' throwaway cluster)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 clean:
-	rm -rf $(VENV) $(TARGET_JSONL_VENV) $(MELTANO_VENV) .demo
+	rm -rf $(VENV) $(foreach tool,$(LOADERS),.venv-$(tool)) .demo

@@ -68,3 +68,19 @@ def run_tap(tmp_path: Path, config: dict[str, Any], *args: str, state: dict | No
 def emulator():
     with JiraEmulator(seed=7, issues=240, projects=5, users=230) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL cluster (Debian's server) for the session's loader tests."""
+    from tests.warehouse import PostgresServer, postgres_binaries
+
+    bindir = postgres_binaries()
+    if bindir is None:
+        pytest.fail("PostgreSQL server binaries are missing: run the tests with `make test`, which installs "
+                    "Debian's postgresql")
+    server = PostgresServer(bindir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
