@@ -34,13 +34,20 @@ class PipelineRun:
 
 def sync_to_jsonl(target: Path, config: dict[str, Any], workdir: Path, state: dict | None = None) -> PipelineRun:
     """`tap-jira --config ... [--state ...] | target-jsonl --config ...` into a fresh folder."""
-    workdir.mkdir(parents=True, exist_ok=True)
     output_dir = workdir / "output"
-    output_dir.mkdir(exist_ok=False)  # target-jsonl appends: never reuse a folder
+    output_dir.mkdir(parents=True, exist_ok=False)  # target-jsonl appends: never reuse a folder
+    return sync(target, {"destination_path": str(output_dir), "do_timestamp_file": False}, config, workdir,
+                state, output_dir)
+
+
+def sync(target: Path, target_config: dict[str, Any], config: dict[str, Any], workdir: Path,
+         state: dict | None = None, output_dir: Path | None = None) -> PipelineRun:
+    """`tap-jira --config ... [--state ...] | <target> --config ...`, each its own process."""
+    workdir.mkdir(parents=True, exist_ok=True)
     tap_config = workdir / "tap_config.json"
     tap_config.write_text(json.dumps(config))
-    target_config = workdir / "target_config.json"
-    target_config.write_text(json.dumps({"destination_path": str(output_dir), "do_timestamp_file": False}))
+    target_config_file = workdir / "target_config.json"
+    target_config_file.write_text(json.dumps(target_config))
     command = [str(TAP), "--config", str(tap_config)]
     if state is not None:
         state_file = workdir / "state_in.json"
@@ -49,7 +56,8 @@ def sync_to_jsonl(target: Path, config: dict[str, Any], workdir: Path, state: di
     with open(workdir / "tap.log", "w+") as tap_log, open(workdir / "target.log", "w+") as target_log:
         tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=tap_log)
         loader = subprocess.Popen(
-            [str(target), "--config", str(target_config)], stdin=tap.stdout, stdout=subprocess.PIPE, stderr=target_log
+            [str(target), "--config", str(target_config_file)], stdin=tap.stdout, stdout=subprocess.PIPE,
+            stderr=target_log
         )
         assert tap.stdout is not None
         tap.stdout.close()  # the target owns the pipe now
@@ -60,4 +68,4 @@ def sync_to_jsonl(target: Path, config: dict[str, Any], workdir: Path, state: di
         tap_stderr, target_stderr = tap_log.read(), target_log.read()
     states = [json.loads(line) for line in target_stdout.decode().splitlines() if line.strip()]
     return PipelineRun(tap.returncode, loader.returncode, tap_stderr, target_stderr,
-                       states[-1] if states else {}, output_dir)
+                       states[-1] if states else {}, output_dir or workdir)

@@ -7,7 +7,6 @@ Each loader's tables are then read back with SQL.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -16,7 +15,8 @@ import pytest
 from tests.conftest import REPO, run_tap, tool
 from tests.emulator import JiraEmulator
 from tests.emulator.data import adf
-from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, emitted_keys, last_records, load
+from tests.warehouse import (SCHEMA, duckdb_config, duckdb_query, emitted_keys, last_records, load,
+                             readme_queries)
 
 LOADERS = ("duckdb", "postgres")
 
@@ -185,28 +185,22 @@ def test_edits_and_relations_survive_the_upserts(synced, kind):
         assert orphans == [(0,)], child
 
 
-def readme_queries(dialect: str) -> list[str]:
-    """The README's "Query your Jira" examples for one warehouse, as printed."""
-    text = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```sql\n(.*?)```", text, flags=re.S)
-    return [block for block in blocks if block.startswith(f"-- {dialect}")]
-
-
 @pytest.mark.parametrize("kind", LOADERS)
 def test_the_readme_queries_work_as_printed(synced, kind):
     queries = readme_queries(kind)
     assert len(queries) >= 4
-    for sql in queries:
+    for title, sql in queries.items():
         rows = synced["warehouses"][kind].query(sql)
-        assert rows and all(any(value is not None for value in row) for row in rows), sql
+        assert rows and all(any(value is not None for value in row) for row in rows), title
 
 
 def test_the_readme_queries_agree_between_warehouses(synced):
-    duckdb_rows = [synced["warehouses"]["duckdb"].query(sql) for sql in readme_queries("duckdb")]
-    postgres_rows = [synced["warehouses"]["postgres"].query(sql) for sql in readme_queries("postgres")]
-    assert len(duckdb_rows) == len(postgres_rows)
-    for duck, pg in zip(duckdb_rows, postgres_rows):
-        assert [tuple(map(_comparable, row)) for row in duck] == [tuple(map(_comparable, row)) for row in pg]
+    duckdb, postgres = readme_queries("duckdb"), readme_queries("postgres")
+    assert duckdb.keys() == postgres.keys()  # every example is given for both
+    for title in duckdb:
+        rows = [[tuple(map(_comparable, row)) for row in synced["warehouses"][kind].query(queries[title])]
+                for kind, queries in (("duckdb", duckdb), ("postgres", postgres))]
+        assert rows[0] == rows[1], title
 
 
 def _comparable(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,13 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "jira"  # the warehouse schema every loader writes the tap's tables into
+REPO = Path(__file__).resolve().parent.parent
+
+
+def readme_queries(dialect: str) -> dict[str, str]:
+    """The README's "Query your Jira" examples for one warehouse, as printed, by title."""
+    blocks = re.findall(r"```sql\n-- (\w+): (.*?)\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    return {title: sql.strip() for kind, title, sql in blocks if kind == dialect}
 
 
 def emitted_keys(messages: Path) -> dict[str, set[tuple[str, ...]]]:

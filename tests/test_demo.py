@@ -1,0 +1,43 @@
+"""The README's first command: the demo syncs into DuckDB (or JSONL) and reports what it loaded."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import REPO, tool
+from tests.warehouse import readme_queries
+
+
+def demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    tool("TARGET_DUCKDB", REPO / ".venv-target-duckdb/bin/target-duckdb")
+    tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+    return subprocess.run([sys.executable, "-m", "tests.demo", "--issues", "150", "--workdir", str(tmp_path / "demo"),
+                           *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def table(stdout: str) -> dict[str, tuple[int, int, str]]:
+    rows = re.findall(r"^(\w+) +(\d+) +(\d+)  (yes|NO)$", stdout, flags=re.M)
+    return {name: (int(loaded), int(truth), ok) for name, loaded, truth, ok in rows}
+
+
+def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
+    done = demo(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = table(done.stdout)
+    assert len(rows) == 9 and all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())
+    assert (tmp_path / "demo" / "warehouse.duckdb").exists()
+    for title in ("issues per status", "hours logged per project"):
+        sql = readme_queries("duckdb")[title]
+        shown = "\n".join(f"    {line}" for line in sql.splitlines())
+        assert shown + "\n    -> " in done.stdout  # the SQL as printed in the README, then its answer
+    statuses = re.findall(r"^    -> (To Do|In Progress|Done) \| (\d+)$", done.stdout, flags=re.M)
+    assert sum(int(count) for _, count in statuses) == rows["issues"][0]
+
+
+def test_the_demo_keeps_a_jsonl_option(tmp_path):
+    done = demo(tmp_path, "--loader", "jsonl")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert all(ok == "yes" for *_, ok in table(done.stdout).values()) and len(table(done.stdout)) == 9
+    assert (tmp_path / "demo" / "output" / "issues.jsonl").exists()
