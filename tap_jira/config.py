@@ -64,7 +64,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("password", th.StringType, secret=True, title="Password",
                 description="Server/Data Center password (basic auth)."),
     th.Property("client_id", th.StringType, title="OAuth 2.0 client id", description="Your 3LO app's client id."),
-    th.Property("client_secret", th.StringType, secret=True, title="OAuth 2.0 client secret"),
+    th.Property("client_secret", th.StringType, secret=True, title="OAuth 2.0 client secret",
+                description="Your 3LO app's client secret (developer console, Settings)."),
     th.Property(
         "refresh_token",
         th.StringType,
@@ -82,7 +83,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="File keeping the newest rotated OAuth 2.0 refresh token (mode 0600). Default: one file "
         "per client and site under the user's config directory.",
     ),
-    th.Property("oauth_token_url", th.StringType, default=DEFAULT_OAUTH_TOKEN_URL, title="OAuth 2.0 token URL"),
+    th.Property("oauth_token_url", th.StringType, default=DEFAULT_OAUTH_TOKEN_URL, title="OAuth 2.0 token URL",
+                description="Atlassian's OAuth 2.0 token endpoint, where refresh tokens are exchanged."),
     th.Property("api_gateway_url", th.StringType, default=DEFAULT_API_GATEWAY_URL, title="API gateway URL",
                 description="Where OAuth 2.0 and scoped-token calls go: {api_gateway_url}/ex/jira/{cloud_id}."),
     th.Property(

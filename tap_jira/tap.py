@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from . import config as settings
 from . import logs, signals
@@ -22,6 +23,16 @@ class TapJira(Tap):
     # The SDK's msgspec writer encodes a wide issue several times faster than its
     # default simplejson writer; the lines are the same JSON (benchmarks/cpu.py).
     message_writer_class = signals.GuardedWriter
+    # What the tap does and the tests show, no more: the SDK's default list also claims
+    # activate-version, batch and structured-logging, which this tap neither emits nor tests.
+    capabilities = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+    ]
     # `/myself` of the token owner, read once per run by the first stream that syncs.
     jira_myself: dict[str, Any] | None = None
     # Built by the first stream that needs them; see JiraStream.authenticator and .site.

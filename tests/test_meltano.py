@@ -1,4 +1,5 @@
-"""tap-jira as a Meltano extractor: `meltano run tap-jira target-jsonl` from a fresh project."""
+"""tap-jira as a Meltano extractor: the repository's project, and the plugin definition
+pasted into a fresh project with the README's commands, loading a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import REPO, tool
+from tests.conftest import BIN, REPO, tool
 from tests.emulator import JiraEmulator
 
 
@@ -39,7 +41,7 @@ def project(tmp_path_factory, emulator):
         "TAP_JIRA_EMAIL": emulator.site.account.email,
         "TAP_JIRA_API_TOKEN": emulator.site.account.api_token,
     }
-    meltano(binary, root, env, "install")
+    meltano(binary, root, env, "install", "tap-jira", "target-jsonl")
     return binary, root, env
 
 
@@ -96,3 +98,110 @@ def test_oauth2_survives_rotation_across_meltano_runs(project, tmp_path):
             assert config["client_secret"] not in done.stdout + done.stderr
         assert cloud.oauth2.refreshes == 2
         assert json.loads((tmp_path / "store.json").read_text())["refresh_token"] != config["refresh_token"]
+
+
+# ---- the plugin definition and the settings schema agree --------------------------------
+
+KINDS = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array",
+         "object": "object"}
+
+
+def about() -> dict:
+    return json.loads(subprocess.run([str(BIN / "tap-jira"), "--about", "--format", "json"], check=True,
+                                     capture_output=True, text=True).stdout)
+
+
+def manifest_extractor() -> dict:
+    return yaml.safe_load((REPO / "meltano.yml").read_text())["plugins"]["extractors"][0]
+
+
+def test_meltano_yml_and_the_plugin_definition_are_generated_from_the_current_schema():
+    done = subprocess.run([str(BIN / "python"), "-m", "plugin.definition", "--check"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("source", ["meltano.yml", "plugin/tap-jira.yml"])
+def test_every_setting_has_the_tap_schemas_kind_secrecy_default_and_description(source):
+    declared = (manifest_extractor() if source == "meltano.yml"
+                else yaml.safe_load((REPO / source).read_text()))
+    schema = about()["settings"]["properties"]
+    settings = {entry["name"]: entry for entry in declared["settings"]}
+    assert list(settings) == list(schema)  # the tap's and the SDK's own (stream maps, flattening)
+    for name, prop in schema.items():
+        entry = settings[name]
+        types = [t for t in prop["type"] if t != "null"]
+        expected = ("options" if "enum" in prop else "date_iso8601" if prop.get("format") == "date-time"
+                    else KINDS[types[0]])
+        assert entry["kind"] == expected, name
+        assert entry.get("sensitive", False) is bool(prop.get("secret")), name
+        assert entry.get("value") == prop.get("default"), name
+        assert entry["description"].split() == prop["description"].split(), name
+    for name in ("request_timeout", "search_lag_minutes", "max_requests_per_second"):
+        assert settings[name]["kind"] == "decimal"  # the tap accepts 2.5; an integer kind would refuse it
+
+
+def test_declared_capabilities_are_the_taps_own():
+    capabilities = about()["capabilities"]
+    assert manifest_extractor()["capabilities"] == capabilities
+    assert yaml.safe_load((REPO / "plugin/tap-jira.yml").read_text())["capabilities"] == capabilities
+    # Claimed only where a test shows it: stream maps and flattening in test_capabilities.py.
+    assert set(capabilities) == {"catalog", "state", "discover", "about", "stream-maps", "schema-flattening"}
+
+
+def test_loader_pins_are_those_the_tests_install():
+    loaders = {entry["name"]: entry["pip_url"].split()
+               for entry in yaml.safe_load((REPO / "meltano.yml").read_text())["plugins"]["loaders"]}
+    for name, pins in loaders.items():
+        requirements = [line.strip() for line in (REPO / "requirements" / f"{name}.txt").read_text().splitlines()
+                        if line.strip() and not line.startswith("#")]
+        assert pins == requirements, name
+
+
+# ---- a team's own project: the definition pasted, the README's commands, PostgreSQL ------
+
+def test_a_fresh_project_with_the_pasted_definition_loads_postgres_and_resumes(tmp_path, postgres):
+    binary = tool("MELTANO", REPO / ".venv-meltano/bin/meltano")
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {k: v for k, v in env.items() if not k.startswith(("TAP_JIRA_", "TARGET_"))}
+    meltano(binary, tmp_path, env, "init", "team-project", "--no-usage-stats")
+    root = tmp_path / "team-project"
+    definition = (REPO / "plugin/tap-jira.yml").read_text()
+    assert "pip_url: git+https://github.com/YOUR-ORG/tap-jira.git" in definition
+    pasted = tmp_path / "tap-jira.yml"
+    pasted.write_text(definition.replace("git+https://github.com/YOUR-ORG/tap-jira.git", f"-e {REPO}"))
+    loader = tmp_path / "target-postgres.yml"
+    loader.write_text(yaml.safe_dump(next(entry for entry in yaml.safe_load((REPO / "meltano.yml").read_text())
+                                          ["plugins"]["loaders"] if entry["name"] == "target-postgres")))
+    meltano(binary, root, env, "add", "--plugin-type", "extractor", "tap-jira", "--from-ref", str(pasted))
+    meltano(binary, root, env, "add", "--plugin-type", "loader", "target-postgres", "--from-ref", str(loader))
+    schema = "team_jira"
+    with JiraEmulator(seed=21, issues=120, projects=3, users=20) as emulator:
+        # The README's commands, as a user types them; the token from the environment.
+        for key, value in (("base_url", emulator.base_url), ("email", emulator.site.account.email),
+                           ("request_timeout", "120.5"),
+                           ("projects", json.dumps([project.key for project in emulator.site.projects]))):
+            meltano(binary, root, env, "config", "set", "tap-jira", key, value)
+        for key, value in postgres.target_config(schema).items():
+            meltano(binary, root, env, "config", "set", "target-postgres", key, str(value))
+        run_env = {**env, "TAP_JIRA_API_TOKEN": emulator.site.account.api_token}
+        done = meltano(binary, root, run_env, "run", "tap-jira", "target-postgres")
+        assert emulator.site.account.api_token not in done.stdout + done.stderr
+        counts = {stream: postgres.query(f"SELECT count(*) FROM {schema}.{stream}")[0][0]
+                  for stream in emulator.site.record_counts()}
+        assert counts == emulator.site.record_counts()
+
+        # Meltano kept the STATE: the second run reads only the issue edited since.
+        state = json.loads(meltano(binary, root, env, "state", "get", "dev:tap-jira-to-target-postgres").stdout)
+        bookmark = state["singer_state"]["bookmarks"]["issues"]["replication_key_value"]
+        edited = emulator.site.issues[11]
+        edited.static_fields["summary"] = "Edited after the first meltano run"
+        emulator.site.touch(edited.id, datetime.fromisoformat(bookmark) + timedelta(minutes=2))
+        emulator.site.clock_offset = timedelta(hours=1)
+        emulator.reset_log()
+        meltano(binary, root, run_env, "run", "tap-jira", "target-postgres")
+        fetched = emulator.request_counts().get("POST /rest/api/3/issue/bulkfetch", 0)
+    assert fetched == 1  # one bulk fetch: the single changed issue
+    assert postgres.query(f"SELECT count(*) FROM {schema}.issues")[0][0] == counts["issues"]
+    assert postgres.query(f"SELECT fields #>> '{{summary}}' FROM {schema}.issues WHERE id = '{edited.id}'") == [
+        ("Edited after the first meltano run",)]
