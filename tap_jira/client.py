@@ -24,6 +24,7 @@ from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND
 from .errors import JiraAPIError, endpoint
 from .pacing import Pacer, retry_after
+from .progress import Progress
 from .records import LeanRecordOutput
 from .site import JiraSite, resolve_site
 from .transport import PacedAdapter
@@ -111,13 +112,20 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.verify = settings.tls_verify(self.config)
-            session.hooks["response"].append(self._report_pacer_wait)
+            session.hooks["response"].append(self._on_response)
             session.tap_jira_paced = True  # type: ignore[attr-defined]
         return session
 
-    def _report_pacer_wait(self, response: requests.Response, **_: Any) -> requests.Response:
-        """requests times a request from before the adapter's pacer wait: take the wait
-        out of `elapsed` (what the SDK reports as request time) and report it on its own."""
+    @property
+    def progress(self) -> Progress:
+        """The run's counters (a silent one when a stream runs outside sync_all, as in --test)."""
+        return self._run_shared("jira_progress", lambda: Progress(0))
+
+    def _on_response(self, response: requests.Response, **_: Any) -> requests.Response:
+        """Every response, retries included: counted for the stream it was read for (see
+        `call_api`); and requests times a request from before the adapter's pacer wait,
+        so that wait is taken out of `elapsed` (the SDK's request time) and reported apart."""
+        self.progress.request(getattr(response.request, "tap_jira_stream", None) or self.name)
         waited = getattr(response, "tap_jira_pacer_wait", 0.0)
         if waited:
             response.elapsed -= min(response.elapsed, timedelta(seconds=waited))
@@ -164,16 +172,18 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         yield from super().get_records(context)
 
     def call_api(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                 body: dict[str, Any] | None = None) -> Any:
+                 body: dict[str, Any] | None = None, for_stream: str | None = None) -> Any:
         """One call outside the stream's own paging, with the same auth, retries and errors.
 
-        `path` is relative to the platform REST API.  This goes through the SDK's (private)
+        `path` is relative to the platform REST API; `for_stream` names the stream whose
+        records it reads, when not this one (the issues stream fetches children).  This goes through the SDK's (private)
         `_request`, so that such calls get exactly the backoff and validation of
         paged ones; no public SDK hook sends an arbitrary request that way.
         """
         prepared = self.build_prepared_request(
             method=method, url=self.api_base + path, params=params or {}, headers=self.http_headers, json=body
         )
+        prepared.tap_jira_stream = for_stream  # type: ignore[attr-defined]  # read by _on_response
 
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             response = self.requests_session.send(request, timeout=self.timeout)

@@ -25,6 +25,7 @@ DEFAULT_LOOKBACK_MINUTES = 0
 DEFAULT_SEARCH_LAG_MINUTES = 5
 DEFAULT_MAX_WORKERS = 4
 DEFAULT_REQUESTS_PER_SECOND = 10.0
+DEFAULT_PROGRESS_INTERVAL = 15
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -176,6 +177,22 @@ CONFIG_SCHEMA = th.PropertiesList(
         "Cloud's documented steady state. Jira's 429s slow it further.",
     ),
     th.Property("user_agent", th.StringType, title="User agent", description="User-Agent header to send."),
+    th.Property(
+        "progress_interval_seconds",
+        th.NumberType(minimum=0, maximum=3600),
+        default=DEFAULT_PROGRESS_INTERVAL,
+        title="Progress interval (seconds)",
+        description="How often a progress line (records, expected total, rate, ETA per stream) goes to stderr; "
+        "0 for none. The summary table at the end is always logged.",
+    ),
+    th.Property(
+        "log_metrics",
+        th.BooleanType,
+        default=False,
+        title="Log SDK metrics",
+        description="Also log the SDK's METRIC lines (one per request and per partition) at INFO; "
+        "they are logged anyway at TAP_JIRA_LOGLEVEL=DEBUG.",
+    ),
 ).to_dict()
 
 SECRET_KEYS = tuple(key for key, spec in CONFIG_SCHEMA["properties"].items() if spec.get("secret"))

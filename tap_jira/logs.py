@@ -92,3 +92,23 @@ def quiet_aborted_syncs(record: logging.LogRecord) -> bool:
         return not isinstance(sys.exc_info()[1], (AbortedSyncFailedException, AbortedSyncPausedException,
                                                   MaxRecordsLimitException))
     return True
+
+
+class FirstPartitionOnly(logging.Filter):
+    """The SDK logs "Beginning sync of ..." (and the incremental start) for every partition:
+    every board's sprints, every batch of issues' children. Keep each stream's first; the
+    rest only at DEBUG."""
+
+    REPEATED = ("Beginning sync of '", "Starting incremental sync of '")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if not message.startswith(self.REPEATED) or logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        first = message[:20] not in self.seen
+        self.seen.add(message[:20])
+        return first

@@ -89,6 +89,9 @@ class LeanRecordOutput(Stream):
         # as its own, without `pop_deselected_record_properties`, which copies and
         # visits every nested dict of every record even when it has nothing to remove.
         self._coerce_ids(record)
+        progress = self._tap.jira_progress  # type: ignore[attr-defined]
+        if progress is not None:
+            progress.record(self.name)
         if not self._selects_every_property:
             yield from super()._generate_record_messages(record)
             return

@@ -46,7 +46,7 @@ class TapRun:
 
 
 def run_tap(tmp_path: Path, config: dict[str, Any], *args: str, state: dict | None = None,
-            catalog: dict | None = None) -> TapRun:
+            catalog: dict | None = None, env: dict[str, str] | None = None) -> TapRun:
     """Run the installed `tap-jira` console script as its own process."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     config_file = tmp_path / "config.json"
@@ -60,7 +60,7 @@ def run_tap(tmp_path: Path, config: dict[str, Any], *args: str, state: dict | No
         catalog_file = tmp_path / "catalog.json"
         catalog_file.write_text(json.dumps(catalog))
         command += ["--catalog", str(catalog_file)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     return TapRun(done.returncode, done.stdout, done.stderr)
 
 

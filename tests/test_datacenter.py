@@ -22,7 +22,8 @@ def _call(emulator: JiraEmulator):
     """The fetcher's `call` over plain requests with a PAT (no SDK stream needed)."""
     auth = BearerAuth(emulator.site.account.personal_access_token)
 
-    def call(method: str, path: str, params: dict | None = None, body: dict | None = None):
+    def call(method: str, path: str, params: dict | None = None, body: dict | None = None,
+             for_stream: str | None = None):
         response = requests.request(method, f"{emulator.base_url}/rest/api/2{path}", params=params, json=body,
                                     auth=auth, timeout=10)
         if not response.ok:

@@ -18,7 +18,7 @@ def demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 
 def table(stdout: str) -> dict[str, tuple[int, int, str]]:
-    rows = re.findall(r"^(\w+) +(\d+) +(\d+)  (yes|NO)$", stdout, flags=re.M)
+    rows = re.findall(r"^(\w+) +(\d+) +(\d+)  (yes|NO)$", stdout, flags=re.MULTILINE)
     return {name: (int(loaded), int(truth), ok) for name, loaded, truth, ok in rows}
 
 
@@ -32,7 +32,7 @@ def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
         sql = readme_queries("duckdb")[title]
         shown = "\n".join(f"    {line}" for line in sql.splitlines())
         assert shown + "\n    -> " in done.stdout  # the SQL as printed in the README, then its answer
-    statuses = re.findall(r"^    -> (To Do|In Progress|Done) \| (\d+)$", done.stdout, flags=re.M)
+    statuses = re.findall(r"^    -> (To Do|In Progress|Done) \| (\d+)$", done.stdout, flags=re.MULTILINE)
     assert sum(int(count) for _, count in statuses) == rows["issues"][0]
 
 

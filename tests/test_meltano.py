@@ -4,9 +4,9 @@ pasted into a fresh project with the README's commands, loading a real PostgreSQ
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 import os
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest

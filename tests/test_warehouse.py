@@ -7,16 +7,16 @@ Each loader's tables are then read back with SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from tests.conftest import REPO, run_tap, tool
 from tests.emulator import JiraEmulator
 from tests.emulator.data import adf
-from tests.warehouse import (SCHEMA, duckdb_config, duckdb_query, emitted_keys, last_records, load,
-                             readme_queries)
+from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, emitted_keys, last_records, load, readme_queries
 
 LOADERS = ("duckdb", "postgres")
 

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def readme_queries(dialect: str) -> dict[str, str]:
     """The README's "Query your Jira" examples for one warehouse, as printed, by title."""
-    blocks = re.findall(r"```sql\n-- (\w+): (.*?)\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    blocks = re.findall(r"```sql\n-- (\w+): (.*?)\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
     return {title: sql.strip() for kind, title, sql in blocks if kind == dialect}
 
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from ..errors import JiraAPIError
 
-# call(method, path relative to the platform REST API, params=..., body=...) -> parsed JSON
+# call(method, path relative to the platform REST API, params=..., body=..., for_stream=...) -> parsed JSON
 ApiCall = Callable[..., Any]
 
 CHANGELOG_BULK_ISSUES = 1000
@@ -56,7 +56,7 @@ class ChildFetcher:
                 body: dict[str, Any] = {"issueIdsOrKeys": ids, "maxResults": CHANGELOG_BULK_PAGE}
                 if token:
                     body["nextPageToken"] = token
-                page = self.call("POST", "/changelog/bulkfetch", body=body)
+                page = self.call("POST", "/changelog/bulkfetch", body=body, for_stream="changelogs")
                 for entry in page.get("issueChangeLogs") or []:
                     found[str(entry["issueId"])].extend(entry.get("changeHistories") or [])
                 token = page.get("nextPageToken")
@@ -68,7 +68,8 @@ class ChildFetcher:
         found: dict[str, list[dict[str, Any]]] = {}
         still_short: list[str] = [] if self.bulk else list(issue_ids)
         for ids in chunks(issue_ids, ISSUE_BULK_ISSUES) if self.bulk else ():
-            page = self.call("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]})
+            page = self.call("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]},
+                             for_stream="comments")
             for issue in page.get("issues") or []:
                 envelope = (issue.get("fields") or {}).get("comment") or {}
                 # Entries that are not objects are no comments: page the issue's comments instead.
@@ -88,7 +89,8 @@ class ChildFetcher:
 
     def _changelog_of_one(self, issue_id: str) -> list[dict[str, Any]] | None:
         try:
-            issue = self.call("GET", f"/issue/{issue_id}", params={"fields": "id", "expand": "changelog"})
+            issue = self.call("GET", f"/issue/{issue_id}", params={"fields": "id", "expand": "changelog"},
+                              for_stream="changelogs")
         except JiraAPIError as error:
             return _skip_if_gone(error, "changelog", f"/issue/{issue_id}")
         return list(((issue.get("changelog") or {}).get("histories") or [])[::-1])  # oldest first
@@ -107,7 +109,8 @@ class ChildFetcher:
         items: list[dict[str, Any]] = []
         while True:
             try:
-                page = self.call("GET", path, params={"startAt": len(items), "maxResults": size, **(extra or {})})
+                page = self.call("GET", path, params={"startAt": len(items), "maxResults": size, **(extra or {})},
+                                 for_stream=key)
             except JiraAPIError as error:
                 return _skip_if_gone(error, key, path)
             batch = page.get(key) or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .. import timestamps
@@ -46,12 +47,15 @@ class SprintsStream(AgileStream):
     primary_keys = ("id", "boardId")
     parent_stream_type = BoardsStream
     state_partitioning_keys = ()  # full table: nothing to keep per board
+    _told_no_sprints = False  # a site may have hundreds of kanban boards: say it once at INFO
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         assert context is not None
         if context.get("boardType") in ("kanban", "simple"):
-            self.logger.info("Board %s is a %s board, which has no sprints; skipping it",
-                             context["boardId"], context["boardType"])
+            level = logging.DEBUG if self._told_no_sprints else logging.INFO
+            self._told_no_sprints = True
+            self.logger.log(level, "Board %s is a %s board, which has no sprints; skipping it (and, at DEBUG, "
+                            "any other such board)", context["boardId"], context["boardType"])
             return
         try:
             yield from super().get_records(context)

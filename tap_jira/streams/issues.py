@@ -222,7 +222,9 @@ class IssuesStream(JiraStream):
         for page in self._window_id_pages():
             ids = array("q", map(int, page))
             paged.extend(ids)
+            self.progress.expect(self.name, len(paged), final=False)
             yield ids
+        self.progress.expect(self.name, len(paged))
         self._shifted_ids = self._shifted_out(paged)
 
     def _bulkfetch(self, ids: array[int], expand: list[str]) -> list[dict[str, Any]]:
@@ -341,6 +343,13 @@ class IssuesStream(JiraStream):
         if "changelogs" in self.wanted_children:
             payload["expand"] = ["changelog"]  # an array in POST /search; Data Center sends it whole
         return payload
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        # Data Center's search pages carry `total`: the progress lines' expected count.
+        page = response.json()
+        if isinstance(page, dict) and isinstance(page.get("total"), int) and not isinstance(page["total"], bool):
+            self.progress.expect(self.name, page["total"])
+        yield from super().parse_response(response)
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
         # Jira occasionally omits `updated`; fall back to `created` so the row still lands.

@@ -1,0 +1,113 @@
+"""A long sync a person can follow: progress lines, the summary table, and a readable stderr."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+
+import pytest
+
+from tap_jira.progress import Progress
+from tests.conftest import run_tap
+from tests.emulator import JiraEmulator
+from tests.emulator.latency import LatencyModel
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_line_shows_records_expected_total_rate_and_eta():
+    clock = FakeClock()
+    progress = Progress(15, clock=clock)
+    progress.request("issues")
+    progress.expect("issues", 5000, final=False)  # the first id page: there may be more
+    for _ in range(1000):
+        progress.record("issues")
+        clock.now += 0.01  # 100 issues a second
+    assert "issues 1,000 of at least 5,000 (20%, 100/s)" in progress.line()
+    progress.expect("issues", 4000)  # the last id page is in
+    assert "issues 1,000 of 4,000 (25%, 100/s, ETA 0:00:30)" in progress.line()
+    for _ in range(50):
+        progress.record("comments")
+        clock.now += 0.1
+    assert "comments 50 (10/s)" in progress.line()  # no total known: no share, no ETA
+    assert progress.line().startswith("Progress at 0:00:15: ") and progress.line().endswith("| 1 requests")
+
+
+def test_the_summary_has_a_row_per_stream_a_total_and_the_final_bookmarks():
+    clock = FakeClock()
+    progress = Progress(0, clock=clock)
+    for stream, records, requests in (("issues", 30, 3), ("comments", 7, 1), ("projects", 2, 1)):
+        for _ in range(requests):
+            progress.request(stream)
+        for _ in range(records):
+            clock.now += 0.1
+            progress.record(stream)
+    lines = progress.summary({"issues": {"replication_key": "updated",
+                                         "replication_key_value": "2026-01-02T03:04:05.000000+00:00"},
+                              "projects": {}})
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:] if not line.strip().startswith("final")}
+    assert rows["issues"][:2] == ["30", "3"] and rows["comments"][:2] == ["7", "1"]
+    assert rows["total"][:2] == ["39", "5"]
+    assert lines[-1] == "  final bookmark: issues updated = 2026-01-02T03:04:05.000000+00:00"
+
+
+@pytest.fixture(scope="module")
+def slow_sync(tmp_path_factory):
+    """A sync that lasts a few seconds (100 ms a response), reporting every 0.5 s."""
+    with JiraEmulator(seed=5, issues=1500, projects=3, users=30) as emulator:
+        emulator.latency = LatencyModel(base_ms=100, per_item_ms=0.2)
+        run = run_tap(tmp_path_factory.mktemp("slow"), emulator.config(progress_interval_seconds=0.5))
+        yield run, emulator, sum(emulator.request_counts().values())
+
+
+def test_progress_lines_come_at_the_interval_with_the_expected_issue_count(slow_sync):
+    run, emulator, _ = slow_sync
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = [line for line in run.stderr.splitlines() if "Progress at " in line]
+    assert len(lines) >= 3
+    counted = [re.search(r"issues ([\d,]+) of ([\d,]+) \(\d+%", line) for line in lines]
+    totals = {match.group(2) for match in counted if match}
+    assert totals == {f"{len(emulator.site.issues):,}"}  # the id pages told the tap up front
+    assert any("ETA " in line for line in lines)
+
+
+def test_the_summary_table_agrees_with_what_was_emitted_and_served(slow_sync):
+    run, _, served = slow_sync
+    emitted = Counter(m["stream"] for m in run.messages if m["type"] == "RECORD")
+    summary = run.stderr[run.stderr.index("Sync summary"):].splitlines()
+    rows = {}
+    for line in summary[2:]:
+        cells = line.split("|")[-1].split()
+        if cells and cells[0] != "final":
+            rows[cells[0]] = (int(cells[1].replace(",", "")), int(cells[2].replace(",", "")), float(cells[3]))
+    assert {name: row[0] for name, row in rows.items() if name != "total"} == dict(emitted)
+    assert rows["total"][1] == served  # every request the emulator answered, retries would count too
+    assert rows["comments"][1] + rows["worklogs"][1] + rows["changelogs"][1] > 0  # children's own fetches
+    bookmark = run.final_state["bookmarks"]["issues"]["replication_key_value"]
+    assert f"final bookmark: issues updated = {bookmark}" in run.stderr
+
+
+def test_default_stderr_stays_short_and_metrics_come_back_on_request(tmp_path):
+    with JiraEmulator(seed=5, issues=2000, projects=3, users=30) as emulator:
+        quiet = run_tap(tmp_path / "quiet", emulator.config())
+        loud = run_tap(tmp_path / "loud", emulator.config(log_metrics=True))
+    assert quiet.returncode == loud.returncode == 0
+    quiet_lines = quiet.stderr.splitlines()
+    assert "METRIC" not in quiet.stderr and "Sync summary" in quiet.stderr
+    assert len(quiet_lines) < 60, len(quiet_lines)
+    assert quiet.stderr.count("Beginning sync of 'comments'") == 1  # not once per batch
+    assert loud.stderr.count("METRIC") > 20
+
+
+def test_debug_shows_metrics_and_zero_interval_no_progress_lines(tmp_path, emulator):
+    env = {**os.environ, "TAP_JIRA_LOGLEVEL": "DEBUG"}
+    debug = run_tap(tmp_path / "debug", emulator.config(progress_interval_seconds=0), env=env)
+    assert debug.returncode == 0
+    assert "METRIC" in debug.stderr and "Progress at" not in debug.stderr and "Sync summary" in debug.stderr
