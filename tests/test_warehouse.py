@@ -15,8 +15,17 @@ import pytest
 
 from tests.conftest import REPO, run_tap, tool
 from tests.emulator import JiraEmulator
-from tests.emulator.data import adf
-from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, emitted_keys, last_records, load, readme_queries
+from tests.warehouse import (
+    RENAMED,
+    SCHEMA,
+    duckdb_config,
+    duckdb_query,
+    edit_between_runs,
+    emitted_keys,
+    last_records,
+    load,
+    readme_queries,
+)
 
 LOADERS = ("duckdb", "postgres")
 
@@ -104,7 +113,7 @@ def synced(tmp_path_factory, postgres):
         state = None
         for number in (1, 2):
             if number == 2:
-                edit(site)
+                edit_between_runs(site)
             tap = run_tap(work / f"tap{number}", config, state=state)
             assert tap.returncode == 0, tap.stderr[-3000:]
             messages = work / f"messages{number}.jsonl"
@@ -116,20 +125,6 @@ def synced(tmp_path_factory, postgres):
             state = tap.final_state
             site.clock_offset = timedelta(hours=1)  # time passes before the next run
         yield {"runs": runs, "warehouses": warehouses, "site": site}
-
-
-def edit(site) -> None:
-    """What happens on a real site between two runs."""
-    now = site.now()
-    renamed = site.issues[5]
-    renamed.static_fields["summary"] = "Renamed between runs — ünïcode"
-    site.touch(renamed.id, now - timedelta(minutes=30))
-    site.add_comment(site.issues[6].id, now - timedelta(minutes=29))
-    commented = next(i for i in site.issues if i.comments and i is not site.issues[6])
-    commented.comments[0].body = adf("Edited between runs")
-    commented.comments[0].updated = now - timedelta(minutes=28)
-    site.touch(commented.id, now - timedelta(minutes=28))
-    site.add_issue(site.projects[0].key, now - timedelta(minutes=27))
 
 
 @pytest.mark.parametrize("kind", LOADERS)
@@ -173,7 +168,7 @@ def test_edits_and_relations_survive_the_upserts(synced, kind):
     query, site = synced["warehouses"][kind].query, synced["site"]
     summary = ("fields->>'$.summary'" if kind == "duckdb" else "fields #>> '{summary}'")
     assert query(f"SELECT {summary} FROM {SCHEMA}.issues WHERE id = '{site.issues[5].id}'") == [
-        ("Renamed between runs — ünïcode",)]
+        (RENAMED,)]
     # A sprint shown on two boards keeps one row per board: the key is (id, boardId).
     pairs = {(str(s.id), str(b.id)) for b in site.boards for s in b.sprints + b.shared}
     assert {(str(i), str(b)) for i, b in query(f'SELECT id, "boardId" FROM {SCHEMA}.sprints')} == pairs

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,27 @@ def readme_queries(dialect: str) -> dict[str, str]:
     """The README's "Query your Jira" examples for one warehouse, as printed, by title."""
     blocks = re.findall(r"```sql\n-- (\w+): (.*?)\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
     return {title: sql.strip() for kind, title, sql in blocks if kind == dialect}
+
+
+def edit_between_runs(site: Any) -> None:
+    """What happens on a real site between two runs: a renamed issue, a new comment, an
+    edited comment and a new issue (the emulator's `Site`), dated in the half hour before
+    its now; move its clock past the last run's window first."""
+    from tests.emulator.data import adf
+
+    now = site.now()
+    renamed = site.issues[5]
+    renamed.static_fields["summary"] = RENAMED
+    site.touch(renamed.id, now - timedelta(minutes=30))
+    site.add_comment(site.issues[6].id, now - timedelta(minutes=29))
+    commented = next(i for i in site.issues if i.comments and i is not site.issues[6])
+    commented.comments[0].body = adf("Edited between runs")
+    commented.comments[0].updated = now - timedelta(minutes=28)
+    site.touch(commented.id, now - timedelta(minutes=28))
+    site.add_issue(site.projects[0].key, now - timedelta(minutes=27))
+
+
+RENAMED = "Renamed between runs — ünïcode"
 
 
 def emitted_keys(messages: Path) -> dict[str, set[tuple[str, ...]]]:
