@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     destination = database if args.loader == "duckdb" else run.output_dir
     print(f"tap-jira | {target.name} -> {destination}  in {elapsed:.1f} s "
           f"(exit codes: tap {run.tap_returncode}, target {run.target_returncode})\n")
-    print(run.tap_stderr[run.tap_stderr.rfind("Sync summary"):].rstrip() + "\n" if "Sync summary" in run.tap_stderr
-          else "", end="")
+    print_tap_summary(run.tap_stderr)
     loaded = table_rows(database) if args.loader == "duckdb" else dict(run.counts())
     complete = report_rows(args.loader, loaded, expected, run)
     print("\nrequests per endpoint:")
@@ -93,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nINCOMPLETE: see {workdir}/tap.log and {workdir}/target.log", file=sys.stderr)
         return 1
     return 0
+
+
+def print_tap_summary(stderr: str) -> None:
+    """The tap's own summary table, without the log prefix (time | level | logger | text)."""
+    lines = [line.split(" | ", 3)[-1] for line in stderr.splitlines() if "| tap-jira.progress " in line]
+    start = next((n for n, text in enumerate(lines) if text.startswith("Sync summary")), None)
+    if start is not None:
+        print("the tap's summary:\n" + "\n".join(f"  {text}" for text in lines[start:]) + "\n")
 
 
 def table_rows(database: Path) -> dict[str, int]:
