@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -53,10 +54,9 @@ def edit_between_runs(site: Any) -> None:
 RENAMED = "Renamed between runs — ünïcode"
 
 
-def emitted_keys(messages: Path) -> dict[str, set[tuple[str, ...]]]:
-    """Per stream, the distinct primary keys (as text) of the RECORDs in a message file."""
+def keyed_records(messages: Path) -> Iterator[tuple[str, tuple[str, ...], dict[str, Any]]]:
+    """(stream, primary key as text, record) for each RECORD of a message file, in order."""
     key_properties: dict[str, list[str]] = {}
-    keys: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     with messages.open() as lines:
         for line in lines:
             message = json.loads(line)
@@ -64,23 +64,22 @@ def emitted_keys(messages: Path) -> dict[str, set[tuple[str, ...]]]:
                 key_properties[message["stream"]] = message["key_properties"]
             elif message["type"] == "RECORD":
                 record = message["record"]
-                keys[message["stream"]].add(tuple(str(record[k]) for k in key_properties[message["stream"]]))
+                yield message["stream"], tuple(str(record[k]) for k in key_properties[message["stream"]]), record
+
+
+def emitted_keys(messages: Path) -> dict[str, set[tuple[str, ...]]]:
+    """Per stream, the distinct primary keys of the RECORDs in a message file."""
+    keys: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for stream, key, _ in keyed_records(messages):
+        keys[stream].add(key)
     return dict(keys)
 
 
 def last_records(messages: Path) -> dict[str, dict[tuple[str, ...], dict[str, Any]]]:
     """Per stream and primary key, the last record emitted: what an upserting table must hold."""
-    key_properties: dict[str, list[str]] = {}
     latest: dict[str, dict[tuple[str, ...], dict[str, Any]]] = defaultdict(dict)
-    with messages.open() as lines:
-        for line in lines:
-            message = json.loads(line)
-            if message["type"] == "SCHEMA":
-                key_properties[message["stream"]] = message["key_properties"]
-            elif message["type"] == "RECORD":
-                record = message["record"]
-                key = tuple(str(record[k]) for k in key_properties[message["stream"]])
-                latest[message["stream"]][key] = record
+    for stream, key, record in keyed_records(messages):
+        latest[stream][key] = record
     return dict(latest)
 
 
