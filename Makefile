@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 # Singer loaders pin old libraries, so each tool gets its own environment,
 # installed from requirements/<tool>.txt (which says why each pin is there).
-LOADERS := target-duckdb target-postgres target-jsonl meltano
-TOOL_VENVS := $(foreach tool,$(LOADERS),.venv-$(tool)/.installed)
+TOOLS := target-duckdb target-postgres target-jsonl meltano
+TOOL_VENVS := $(foreach tool,$(TOOLS),.venv-$(tool)/.installed)
 
 TEST_TOOLS := TARGET_JSONL=$(CURDIR)/.venv-target-jsonl/bin/target-jsonl \
 	TARGET_DUCKDB=$(CURDIR)/.venv-target-duckdb/bin/target-duckdb \
@@ -42,4 +42,4 @@ postgresql:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 clean:
-	rm -rf $(VENV) $(foreach tool,$(LOADERS),.venv-$(tool)) .demo
+	rm -rf $(VENV) $(foreach tool,$(TOOLS),.venv-$(tool)) .demo

@@ -176,9 +176,9 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         """One call outside the stream's own paging, with the same auth, retries and errors.
 
         `path` is relative to the platform REST API; `for_stream` names the stream whose
-        records it reads, when not this one (the issues stream fetches children).  This goes through the SDK's (private)
-        `_request`, so that such calls get exactly the backoff and validation of
-        paged ones; no public SDK hook sends an arbitrary request that way.
+        records it reads, when not this one (the issues stream fetches children).  This goes
+        through the SDK's (private) `_request`, so that such calls get exactly the backoff and
+        validation of paged ones; no public SDK hook sends an arbitrary request that way.
         """
         prepared = self.build_prepared_request(
             method=method, url=self.api_base + path, params=params or {}, headers=self.http_headers, json=body

@@ -107,8 +107,9 @@ class FirstPartitionOnly(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
-        if not message.startswith(self.REPEATED) or logging.getLogger().isEnabledFor(logging.DEBUG):
+        repeated = next((prefix for prefix in self.REPEATED if message.startswith(prefix)), None)
+        if repeated is None or logging.getLogger().isEnabledFor(logging.DEBUG):
             return True
-        first = message[:20] not in self.seen
-        self.seen.add(message[:20])
+        first = repeated not in self.seen
+        self.seen.add(repeated)
         return first
