@@ -79,6 +79,20 @@ def test_meltano_run_loads_every_stream_then_resumes_from_state(project, emulato
     assert [record["id"] for record in second_issues] == [edited.id]
 
 
+def test_the_repository_project_loads_duckdb_as_the_readme_says(project, emulator, tmp_path):
+    """`meltano run tap-jira target-duckdb` with meltano.yml's pinned loader: every row, every table."""
+    from tests.warehouse import duckdb_query
+
+    binary, root, env = project
+    meltano(binary, root, env, "install", "target-duckdb")
+    database = tmp_path / "warehouse.duckdb"
+    run_env = {**env, "TARGET_DUCKDB_FILEPATH": str(database), "MELTANO_STATE_BACKEND_URI": f"file://{tmp_path}/state"}
+    meltano(binary, root, run_env, "run", "tap-jira", "target-duckdb")
+    counts = {stream: duckdb_query(database, f"SELECT count(*) FROM jira.{stream}")[0][0]
+              for stream in emulator.site.record_counts()}
+    assert counts == emulator.site.record_counts()
+
+
 def test_oauth2_survives_rotation_across_meltano_runs(project, tmp_path):
     """Meltano writes a fresh config file for each run, always holding the refresh
     token it was given: the second run must find the rotated one in the token store."""
