@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 
 # The tests start their own throwaway PostgreSQL cluster from Debian's server binaries.
 postgresql:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
 		echo "installing Debian's postgresql (server binaries for the tests' throwaway cluster)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }

@@ -48,6 +48,10 @@ RECURSION_LIMIT = 12000
 _PATH_ID = re.compile(r"/\d+(?=/|$)")
 
 
+# The progress row for requests no stream owns: finding the site and checking the credentials.
+SITE = "(site)"
+
+
 class JiraMetric(str, enum.Enum):
     """The tap's own metric, beside the SDK's: time a request waited for the pacer
     before it was sent, which `http_request_duration` does not include."""
@@ -108,7 +112,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         """The SDK's session, with every request (retries included) paced by the run's pacer."""
         session = super().requests_session
         if not getattr(session, "tap_jira_paced", False):
-            adapter = PacedAdapter(self.pacer, self.jira_clock)
+            adapter = PacedAdapter(self.pacer, self.jira_clock, on_send=self._count_request)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.verify = settings.tls_verify(self.config)
@@ -121,11 +125,14 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         """The run's counters (a silent one when a stream runs outside sync_all, as in --test)."""
         return self._run_shared("jira_progress", lambda: Progress(0))
 
+    def _count_request(self, request: requests.PreparedRequest) -> None:
+        """Each attempt (retries and failed connections included), for the stream whose
+        records it reads (see `call_api`)."""
+        self.progress.request(getattr(request, "tap_jira_stream", None) or self.name)
+
     def _on_response(self, response: requests.Response, **_: Any) -> requests.Response:
-        """Every response, retries included: counted for the stream it was read for (see
-        `call_api`); and requests times a request from before the adapter's pacer wait,
-        so that wait is taken out of `elapsed` (the SDK's request time) and reported apart."""
-        self.progress.request(getattr(response.request, "tap_jira_stream", None) or self.name)
+        """requests times a request from before the adapter's pacer wait: take the wait
+        out of `elapsed` (what the SDK reports as request time) and report it on its own."""
         waited = getattr(response, "tap_jira_pacer_wait", 0.0)
         if waited:
             response.elapsed -= min(response.elapsed, timedelta(seconds=waited))
@@ -154,7 +161,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         """
         tap = self._tap
         if tap.jira_myself is None:  # type: ignore[attr-defined]
-            tap.jira_myself = self.call_api("GET", "/myself")  # type: ignore[attr-defined]
+            tap.jira_myself = self.call_api("GET", "/myself", for_stream=SITE)  # type: ignore[attr-defined]
         return tap.jira_myself  # type: ignore[attr-defined,no-any-return]
 
     @property
@@ -207,6 +214,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         like every call on 429, 5xx and network failures; other answers are returned as
         they are, for the caller to explain."""
         prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
+        prepared.tap_jira_stream = SITE  # type: ignore[attr-defined]
 
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             response = self.requests_session.send(request, timeout=self.timeout)

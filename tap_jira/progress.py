@@ -86,14 +86,18 @@ class Progress:
 
     def line(self) -> str:
         now = self.clock()
-        parts = [self._describe(name, entry) for name, entry in list(self.streams.items()) if entry.records]
+        parts = [self._describe(name, entry, now) for name, entry in list(self.streams.items()) if entry.records]
         requests = sum(entry.requests for entry in list(self.streams.values()))
         return (f"Progress at {_duration(now - self.started)}: " + (" | ".join(parts) or "no records yet")
                 + f" | {requests:,} requests")
 
-    def _describe(self, name: str, entry: StreamProgress) -> str:
-        # The rate over the stream's own active span: a finished stream keeps the rate it had.
-        rate = entry.records / entry.seconds if entry.seconds > 0 else 0.0
+    def _describe(self, name: str, entry: StreamProgress, now: float) -> str:
+        # A stream still short of its total is measured up to now, so a stall (retries,
+        # a rate limit) lowers its rate and stretches its ETA; a finished one, over its
+        # own active span, keeps the rate it had.
+        unfinished = bool(entry.expected) and entry.records < (entry.expected or 0)
+        span = (now - entry.first) if unfinished and entry.first is not None else entry.seconds
+        rate = entry.records / span if span > 0 else 0.0
         text = f"{name} {entry.records:,}"
         if entry.expected:
             prefix = "" if entry.expected_final else "at least "
@@ -107,11 +111,13 @@ class Progress:
             text += f" ({rate:,.0f}/s)"
         return text
 
-    def summary(self, bookmarks: dict[str, Any]) -> list[str]:
+    def summary(self, bookmarks: dict[str, Any], failed: bool = False) -> list[str]:
         """The end-of-run table, one line per row, and each stream's final bookmark."""
         total = self.clock() - self.started
         rows = [(name, entry) for name, entry in sorted(self.streams.items())]
-        lines = [f"Sync summary ({_duration(total)} in all):",
+        outcome = f"failed after {_duration(total)}; the bookmarks name only what was written" if failed \
+            else f"{_duration(total)} in all"
+        lines = [f"Sync summary ({outcome}):",
                  f"  {'stream':<14} {'records':>10} {'requests':>9} {'seconds':>8}"]
         for name, entry in rows:
             lines.append(f"  {name:<14} {entry.records:>10,} {entry.requests:>9,} {entry.seconds:>8.1f}")
@@ -123,8 +129,8 @@ class Progress:
                 lines.append(f"  final bookmark: {name} {bookmark.get('replication_key')} = {value}")
         return lines
 
-    def log_summary(self, bookmarks: dict[str, Any]) -> None:
-        for text in self.summary(bookmarks):
+    def log_summary(self, bookmarks: dict[str, Any], failed: bool = False) -> None:
+        for text in self.summary(bookmarks, failed):
             logger.info(text)
 
 

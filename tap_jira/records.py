@@ -90,15 +90,18 @@ class LeanRecordOutput(Stream):
         # visits every nested dict of every record even when it has nothing to remove.
         self._coerce_ids(record)
         progress = self._tap.jira_progress  # type: ignore[attr-defined]
-        if progress is not None:
-            progress.record(self.name)
         if not self._selects_every_property:
-            yield from super()._generate_record_messages(record)
+            for message in super()._generate_record_messages(record):
+                if progress is not None:
+                    progress.record(message.stream)  # what is written: after stream maps
+                yield message
             return
         record = conform_record_data_types(stream_name=self.name, record=record, schema=self.effective_schema,
                                            level=self.TYPE_CONFORMANCE_LEVEL, logger=self.logger)
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
+                if progress is not None:
+                    progress.record(stream_map.stream_alias)  # what is written: after stream maps
                 yield singer.RecordMessage(stream=stream_map.stream_alias, record=mapped,
                                            version=self._stream_version, time_extracted=utc_now())

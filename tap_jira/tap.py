@@ -86,8 +86,11 @@ class TapJira(Tap):
         if isinstance(issues, IssuesStream) and (issues.selected or any(c.selected for c in issues.child_streams)):
             issues.check_bookmarks()
         progress.start()
+        failed = True
         try:
             super().sync_all()
+            failed = False
         finally:
             progress.stop()
-        progress.log_summary(self.state.get("bookmarks") or {})
+            # A failed run needs it most: what was written, and where the next run starts.
+            progress.log_summary(self.state.get("bookmarks") or {}, failed=failed)

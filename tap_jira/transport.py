@@ -15,6 +15,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -134,10 +135,12 @@ class PacedAdapter(DeadlineAdapter):
     """Also waits for the pacer before each send, and shows every answer to the pacer
     (a 429 or 503 holds all threads) and to Jira's clock."""
 
-    def __init__(self, pacer: Pacer, clock: timestamps.JiraClock) -> None:
+    def __init__(self, pacer: Pacer, clock: timestamps.JiraClock,
+                 on_send: Callable[[requests.PreparedRequest], None] | None = None) -> None:
         super().__init__()
         self.pacer = pacer
         self.clock = clock
+        self.on_send = on_send  # told of every attempt, failed ones included (the progress counts)
 
     def received(self, response: requests.Response) -> None:
         self.pacer.observe(response)
@@ -146,6 +149,8 @@ class PacedAdapter(DeadlineAdapter):
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              **kwargs: Any) -> requests.Response:
         waited = self.pacer.wait_turn()
+        if self.on_send is not None:
+            self.on_send(request)
         response = super().send(request, stream=stream, timeout=timeout, **kwargs)
         response.tap_jira_pacer_wait = waited  # type: ignore[attr-defined]
         return response

@@ -41,3 +41,10 @@ def test_the_demo_keeps_a_jsonl_option(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(ok == "yes" for *_, ok in table(done.stdout).values()) and len(table(done.stdout)) == 9
     assert (tmp_path / "demo" / "output" / "issues.jsonl").exists()
+
+
+def test_the_demo_loads_data_center_text_into_duckdb(tmp_path):
+    done = demo(tmp_path, "--flavour", "datacenter", "--auth", "pat")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = table(done.stdout)
+    assert len(rows) == 9 and all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())

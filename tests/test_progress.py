@@ -11,6 +11,7 @@ import pytest
 from tap_jira.progress import Progress
 from tests.conftest import run_tap
 from tests.emulator import JiraEmulator
+from tests.emulator.faults import Fault, FaultPlan
 from tests.emulator.latency import LatencyModel
 
 
@@ -33,11 +34,13 @@ def test_a_line_shows_records_expected_total_rate_and_eta():
     assert "issues 1,000 of at least 5,000 (20%, 100/s)" in progress.line()
     progress.expect("issues", 4000)  # the last id page is in
     assert "issues 1,000 of 4,000 (25%, 100/s, ETA 0:00:30)" in progress.line()
+    clock.now += 10  # a stall (a rate limit, retries): the rate falls and the ETA grows
+    assert "issues 1,000 of 4,000 (25%, 50/s, ETA 0:01:00)" in progress.line()
     for _ in range(50):
         progress.record("comments")
         clock.now += 0.1
     assert "comments 50 (10/s)" in progress.line()  # no total known: no share, no ETA
-    assert progress.line().startswith("Progress at 0:00:15: ") and progress.line().endswith("| 1 requests")
+    assert progress.line().startswith("Progress at 0:00:25: ") and progress.line().endswith("| 1 requests")
 
 
 def test_the_summary_has_a_row_per_stream_a_total_and_the_final_bookmarks():
@@ -87,11 +90,45 @@ def test_the_summary_table_agrees_with_what_was_emitted_and_served(slow_sync):
         cells = line.split("|")[-1].split()
         if cells and cells[0] != "final":
             rows[cells[0]] = (int(cells[1].replace(",", "")), int(cells[2].replace(",", "")), float(cells[3]))
+    site = rows.pop("(site)")  # finding the site and checking the credentials: no records
+    assert site[0] == 0 and site[1] >= 1
     assert {name: row[0] for name, row in rows.items() if name != "total"} == dict(emitted)
-    assert rows["total"][1] == served  # every request the emulator answered, retries would count too
+    assert rows["total"][1] == served  # every request the emulator answered
     assert rows["comments"][1] + rows["worklogs"][1] + rows["changelogs"][1] > 0  # children's own fetches
     bookmark = run.final_state["bookmarks"]["issues"]["replication_key_value"]
     assert f"final bookmark: issues updated = {bookmark}" in run.stderr
+
+
+def summary_rows(stderr: str) -> dict[str, tuple[int, int]]:
+    rows = {}
+    for line in stderr[stderr.index("Sync summary"):].splitlines()[2:]:
+        cells = line.split("|")[-1].split()
+        if len(cells) == 4 and cells[1].replace(",", "").isdigit():
+            rows[cells[0]] = (int(cells[1].replace(",", "")), int(cells[2].replace(",", "")))
+    return rows
+
+
+def test_retries_and_dropped_connections_count_as_requests(tmp_path):
+    with JiraEmulator(seed=5, issues=300, projects=3, users=30) as emulator:
+        emulator.faults = FaultPlan([Fault("reset", path="/rest/api/3/project/search", times=2),
+                                     Fault("unavailable", path="/rest/api/3/resolution/search", times=1,
+                                           retry_after=0.1)])
+        run = run_tap(tmp_path, emulator.config())
+        clean = sum(emulator.request_counts().values())
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = summary_rows(run.stderr)
+    assert rows["projects"][1] == 3 and rows["resolutions"][1] == 2  # two resets and a 503, then the answers
+    assert rows["total"][1] >= clean
+
+
+def test_a_failed_run_still_ends_with_its_summary_then_the_error(tmp_path, emulator):
+    run = run_tap(tmp_path, emulator.config(jql="project = NOPE"))  # Jira refuses it: HTTP 400
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert "Sync summary (failed after" in run.stderr
+    assert "final bookmark" not in run.stderr  # nothing incremental was written
+    assert summary_rows(run.stderr)["boards"][0] == len(emulator.site.boards)  # written before the error
+    assert "jql" in lines[-1] and "Sync summary" not in lines[-1]  # the one error line stays last
 
 
 def test_default_stderr_stays_short_and_metrics_come_back_on_request(tmp_path):

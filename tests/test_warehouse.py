@@ -201,3 +201,24 @@ def test_the_readme_queries_agree_between_warehouses(synced):
 def _comparable(value: Any) -> Any:
     return round(float(value), 6) if isinstance(value, (int, float)) or type(value).__name__ == "Decimal" else value
 
+
+
+def test_data_center_text_bodies_load_into_both_warehouses(tmp_path, postgres):
+    """Server/Data Center sends wiki-markup strings where Cloud sends ADF documents."""
+    schema = "jira_dc"
+    with JiraEmulator(seed=17, issues=120, projects=3, users=20, flavour="datacenter") as emulator:
+        tap = run_tap(tmp_path / "tap", emulator.config("pat"))
+        truth = emulator.site.record_counts()
+    assert tap.returncode == 0, tap.stderr[-2000:]
+    messages = tmp_path / "messages.jsonl"
+    messages.write_text(tap.stdout)
+    database = tmp_path / "dc.duckdb"
+    load(tool("TARGET_DUCKDB", REPO / ".venv-target-duckdb/bin/target-duckdb"),
+         {"filepath": str(database), "default_target_schema": schema}, messages, tmp_path / "duck")
+    load(tool("TARGET_POSTGRES", REPO / ".venv-target-postgres/bin/target-postgres"),
+         postgres.target_config(schema), messages, tmp_path / "pg")
+    bodies = {(key[0],): record["body"] for key, record in last_records(messages)["comments"].items()}
+    assert bodies and all(isinstance(body, str) for body in bodies.values())
+    for query in (lambda sql: duckdb_query(database, sql), postgres.query):
+        assert {stream: query(f"SELECT count(*) FROM {schema}.{stream}")[0][0] for stream in truth} == truth
+        assert {(str(i),): body for i, body in query(f"SELECT id, body FROM {schema}.comments")} == bodies

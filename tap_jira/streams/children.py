@@ -14,8 +14,11 @@ are fetched either way, so this costs duplicates downstream, never requests.
 
 from __future__ import annotations
 
+import copy
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .. import config as settings
 from .. import timestamps
 from ..client import JiraStream
 from .issues import CHILD_WINDOW_KEY, IssuesStream
@@ -76,13 +79,34 @@ class IssueChildStream(JiraStream):
         self.logger.warning("Issue %s: %s %s %s", issue, self.name[:-1], record.get("id"), problem)
 
 
-class CommentsStream(IssueChildStream):
+class RichTextChildStream(IssueChildStream):
+    """A child with a rich-text property: an ADF document on Cloud, wiki-markup text on
+    Server/Data Center. The schema says which, where the config tells the deployment
+    (as for the users key): loaders pick a column type from it, and target-duckdb's
+    JSON column refuses plain text."""
+
+    rich_text = ""
+
+    @cached_property
+    def schema(self) -> dict[str, Any]:  # type: ignore[override]
+        schema = copy.deepcopy(super().schema)
+        if settings.is_datacenter_hint(self.config):
+            prop = schema["properties"][self.rich_text]
+            prop["type"] = ["string", "null"]
+            prop.pop("additionalProperties", None)
+            prop["description"] = "Wiki-markup text (Server/Data Center)"
+        return schema
+
+
+class CommentsStream(RichTextChildStream):
     name = "comments"
+    rich_text = "body"
 
 
-class WorklogsStream(IssueChildStream):
+class WorklogsStream(RichTextChildStream):
     name = "worklogs"
     instants = ("created", "updated", "started")
+    rich_text = "comment"
 
 
 class ChangelogsStream(IssueChildStream):
