@@ -45,6 +45,16 @@ class TapRun:
         return states[-1] if states else {}
 
 
+def summary_rows(stderr: str) -> dict[str, tuple[int, int]]:
+    """The tap's summary table (tap_jira/progress.py): stream -> (records, requests)."""
+    rows = {}
+    for line in stderr[stderr.index("Sync summary"):].splitlines()[2:]:
+        cells = line.split("|")[-1].split()
+        if len(cells) == 4 and cells[1].replace(",", "").isdigit():
+            rows[cells[0]] = (int(cells[1].replace(",", "")), int(cells[2].replace(",", "")))
+    return rows
+
+
 def run_tap(tmp_path: Path, config: dict[str, Any], *args: str, state: dict | None = None,
             catalog: dict | None = None, env: dict[str, str] | None = None) -> TapRun:
     """Run the installed `tap-jira` console script as its own process."""

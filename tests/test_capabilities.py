@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_tap
+from tests.conftest import run_tap, summary_rows
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,9 @@ def test_stream_maps_add_drop_and_remove(mapped, emulator):
     assert users and all("emailAddress" not in r for r in users)
     assert "emailAddress" not in schema_of(mapped, "users")["properties"]
     assert mapped.records("resolutions") == []
+    # The summary counts what was written, after the maps.
+    assert summary_rows(mapped.stderr)["resolutions"][0] == 0
+    assert summary_rows(mapped.stderr)["users"][0] == len(users)
     assert len(mapped.records("comments")) == sum(len(i.comments) for i in emulator.site.issues)
 
 

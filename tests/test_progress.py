@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tap_jira.progress import Progress
-from tests.conftest import run_tap
+from tests.conftest import run_tap, summary_rows
 from tests.emulator import JiraEmulator
 from tests.emulator.faults import Fault, FaultPlan
 from tests.emulator.latency import LatencyModel
@@ -97,15 +97,6 @@ def test_the_summary_table_agrees_with_what_was_emitted_and_served(slow_sync):
     assert rows["comments"][1] + rows["worklogs"][1] + rows["changelogs"][1] > 0  # children's own fetches
     bookmark = run.final_state["bookmarks"]["issues"]["replication_key_value"]
     assert f"final bookmark: issues updated = {bookmark}" in run.stderr
-
-
-def summary_rows(stderr: str) -> dict[str, tuple[int, int]]:
-    rows = {}
-    for line in stderr[stderr.index("Sync summary"):].splitlines()[2:]:
-        cells = line.split("|")[-1].split()
-        if len(cells) == 4 and cells[1].replace(",", "").isdigit():
-            rows[cells[0]] = (int(cells[1].replace(",", "")), int(cells[2].replace(",", "")))
-    return rows
 
 
 def test_retries_and_dropped_connections_count_as_requests(tmp_path):
