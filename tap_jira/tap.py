@@ -49,7 +49,7 @@ class TapJira(Tap):
         for key in settings.SECRET_KEYS:  # never logged, whatever logs them
             logs.redact_value(self.config.get(key))
         # A line per request and per partition buries what a person wants to follow
-        # (440 lines for 10,000 issues); the progress lines and summary say it instead.
+        # (435 lines for 10,000 issues); the progress lines and summary say it instead.
         if not self.config.get("log_metrics") and self.metrics_logger.getEffectiveLevel() > logging.DEBUG:
             self.metrics_logger.setLevel(logging.WARNING)
 
