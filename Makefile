@@ -11,15 +11,20 @@ TEST_TOOLS := TARGET_JSONL=$(CURDIR)/.venv-target-jsonl/bin/target-jsonl \
 	TARGET_POSTGRES=$(CURDIR)/.venv-target-postgres/bin/target-postgres \
 	MELTANO=$(CURDIR)/.venv-meltano/bin/meltano
 
-.PHONY: demo test install postgresql clean
+.PHONY: demo test lint install postgresql clean
 
 ## demo: start the bundled Jira emulator, sync it into a local DuckDB file, print a summary
 demo: $(VENV)/.installed .venv-target-duckdb/.installed .venv-target-jsonl/.installed
 	$(TEST_TOOLS) $(VENV)/bin/python -m tests.demo $(DEMO_ARGS)
 
-## test: the whole suite (emulator, tap process, DuckDB, PostgreSQL, target-jsonl, Meltano)
-test: $(VENV)/.installed $(TOOL_VENVS) postgresql
+## test: lint and type-check, then the whole suite (emulator, tap process, DuckDB, PostgreSQL, target-jsonl, Meltano)
+test: lint $(TOOL_VENVS) postgresql
 	$(TEST_TOOLS) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff and mypy, as configured in pyproject.toml
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check tap_jira tests benchmarks plugin
+	$(VENV)/bin/mypy
 
 install: $(VENV)/.installed
 

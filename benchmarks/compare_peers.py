@@ -33,9 +33,9 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from benchmarks.process import Measured, measure
 from tests.emulator import JiraEmulator
@@ -53,7 +53,7 @@ class Peer:
     name: str
     venv: Path | None  # None: tap-jira itself, from this environment
     requirement: str | None
-    run: Callable[["Peer", JiraEmulator, Path], tuple[Measured, IdsByFamily]]
+    run: Callable[[Peer, JiraEmulator, Path], tuple[Measured, IdsByFamily]]
 
     def executable(self, name: str) -> Path:
         return (self.venv / "bin" / name) if self.venv else Path(sys.executable).parent / name
@@ -70,7 +70,8 @@ class Peer:
         """Make the peer's certifi bundle trust the emulator's CA (its pristine copy is kept)."""
         if self.venv is None:
             return
-        bundle = Path(subprocess.run([str(self.venv / "bin" / "python"), "-c", "import certifi; print(certifi.where())"],
+        certifi_where = "import certifi; print(certifi.where())"
+        bundle = Path(subprocess.run([str(self.venv / "bin" / "python"), "-c", certifi_where],
                                      capture_output=True, text=True, check=True).stdout.strip())
         pristine = bundle.with_name(bundle.name + ".pristine")
         if not pristine.exists():
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.per_item_ms:g} ms per item; burst limit {emulator.burst.per_second:g}/s per endpoint; "
               f"truth: " + ", ".join(f"{f} {n}" for f, n in truth.items()))
         header = (f"{'connector':<27} {'exit':>4} {'wall s':>7} {'x ours':>6} {'requests':>8} {'per 1k':>7} "
-                  + " ".join(f"{f:>11}" for f in FAMILIES) + f" {'complete':>8} {'RSS MiB':>7} {'CPU s':>6} {'429s':>5}")
+                  + " ".join(f"{f:>11}" for f in FAMILIES)
+                  + f" {'complete':>8} {'RSS MiB':>7} {'CPU s':>6} {'429s':>5}")
         print(header)
         ours_wall = None
         ok = True

@@ -25,8 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from tests.emulator import JiraEmulator, payloads
@@ -84,7 +84,8 @@ def crash_rows() -> bool:
         lost = sum(max(count - len(got.get(stream, {})), 0) for stream, count in expected.items())
         failed |= bool(lost) or code != 0
         print(f"{f'kill -9 at {fraction:.0%}':<16} {1:>8} {total:>9} {sum(map(len, got.values())):>9} {lost:>5}  "
-              f"-  (resume exit {code}; it re-read {sum(m.get('stream') == 'issues' for m in after if m['type'] == 'RECORD')}"
+              f"-  (resume exit {code}; it re-read "
+              f"{sum(m.get('stream') == 'issues' for m in after if m['type'] == 'RECORD')}"
               f" of {expected['issues']} issues)")
     with JiraEmulator(**SITE) as emulator:
         site = emulator.site
@@ -198,7 +199,8 @@ def _run(config: dict, folder: str, env: dict | None = None) -> tuple[int, str, 
 def main() -> int:
     if "--hardening" in sys.argv[1:]:  # the second table alone
         return 1 if hardening_rows() else 0
-    print(f"{'fault':<16} {'injected':>8} {'expected':>9} {'received':>9} {'lost':>5}  waits (observed s >= Retry-After s)")
+    print(f"{'fault':<16} {'injected':>8} {'expected':>9} {'received':>9} {'lost':>5}  "
+          "waits (observed s >= Retry-After s)")
     failed = False
     for label, plan, config in ROWS:
         with JiraEmulator(**SITE) as emulator, tempfile.TemporaryDirectory() as folder:

@@ -53,7 +53,8 @@ def run_once(emulator: JiraEmulator, workers: int, folder: Path) -> dict:
             if line.startswith('{"type":"RECORD"'):  # the msgspec writer's compact form
                 records[json.loads(line)["stream"]] += 1
     output.unlink()
-    return {"exit": measured.exit, "wall": measured.wall, "rss": measured.rss_mib, "cpu": measured.cpu, "requests": sum(emulator.request_counts().values()),
+    return {"exit": measured.exit, "wall": measured.wall, "rss": measured.rss_mib, "cpu": measured.cpu,
+            "requests": sum(emulator.request_counts().values()),
             "records": records, "refused": emulator.burst.refused}
 
 

@@ -73,8 +73,8 @@ def main() -> None:
             truth = emulator.site.record_counts()
         for name in targets:
             print(f"\n{name} (load: {seconds[name][0]:.1f} s full, {seconds[name][1]:.1f} s incremental)")
-            print(f"| table | keys emitted (run 1) | rows after run 1 | keys emitted (run 2) | rows after run 2 "
-                  f"| in Jira after edits | duplicate keys |")
+            print("| table | keys emitted (run 1) | rows after run 1 | keys emitted (run 2) | rows after run 2 "
+                  "| in Jira after edits | duplicate keys |")
             print("|---|---|---|---|---|---|---|")
             for stream in sorted(keys[0]):
                 key = KEYS.get(stream, '"id"')

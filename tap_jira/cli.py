@@ -53,7 +53,7 @@ def main() -> None:
 
 def check_json_files(argv: list[str]) -> None:
     """A malformed file gets one line naming it, not the SDK's JSON traceback."""
-    for flag, value in zip(argv, argv[1:]):
+    for flag, value in zip(argv, argv[1:], strict=False):
         what = JSON_ARGUMENTS.get(flag)
         if what is None or (flag == "--config" and value == "ENV"):
             continue
@@ -89,7 +89,7 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _argument(argv: list[str], flag: str) -> str | None:
-    return next((value for option, value in zip(argv, argv[1:]) if option == flag), None)
+    return next((value for option, value in zip(argv, argv[1:], strict=False) if option == flag), None)
 
 
 def _fail(message: str, code: int = 1) -> None:

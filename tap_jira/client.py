@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -19,7 +20,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from . import auth, logs, shapes, timestamps
 from . import config as settings
-from . import schemas as schema_package
+from . import schemas as schema_package  # type: ignore[attr-defined]  # schemas/, mapped in pyproject
 from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND
 from .errors import JiraAPIError, endpoint
@@ -147,7 +148,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         return {"Accept": "application/json", "Accept-Language": "en", "X-Force-Accept-Language": "true"}
 
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float:  # type: ignore[override]  # the SDK says int; requests takes any number
         return float(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
 
     # ---- the token owner ----------------------------------------------------------
@@ -283,7 +284,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         super().validate_response(response)
         _parse_once(response)
         request = response.request
-        shapes.check(request.method or "", requests.utils.urlparse(request.url).path,
+        shapes.check(request.method or "", urlsplit(request.url or "").path,
                      response.json() if response.content else None)
 
     def client_error_message(self, response: requests.Response) -> str:
@@ -336,7 +337,7 @@ def _scope_hint(config: Any, response: requests.Response) -> str:
 def _endpoint_template(response: requests.Response, base: str = "") -> str:
     """The path called, relative to `base` when under it, with ids as `{id}`."""
     url = response.request.url or "" if response.request is not None else ""
-    path = url[len(base):] if base and url.startswith(base) else requests.utils.urlparse(url).path
+    path = url[len(base):] if base and url.startswith(base) else urlsplit(url).path
     return _PATH_ID.sub("/{id}", path.split("?", 1)[0])
 
 

@@ -76,7 +76,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "newest one in `token_store_path`.",
     ),
     th.Property("access_token", th.StringType, secret=True, title="Access token",
-                description="OAuth 2.0: optional current access token. OAuth 1.0a: the application link's access token."),
+                description="OAuth 2.0: optional current access token. "
+                "OAuth 1.0a: the application link's access token."),
     th.Property(
         "token_store_path",
         th.StringType,
@@ -170,7 +171,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_requests_per_second",
-        th.NumberType(minimum=0.1, maximum=1000),
+        th.NumberType(minimum=0.1, maximum=1000),  # type: ignore[arg-type]  # the SDK's hint says int; any number works
         default=DEFAULT_REQUESTS_PER_SECOND,
         title="Max requests per second",
         description="Steady request rate the tap keeps to (bursts of up to 10 seconds' worth); 10 suits Jira "
@@ -244,7 +245,8 @@ def check(config: Mapping[str, Any]) -> None:
     for error in Draft7Validator(CONFIG_SCHEMA).iter_errors(dict(config)):
         key = error.path[0] if error.path else (error.validator_value[0] if error.validator == "required" else "")
         # Quote the schema's complaint but never the value: it may be a secret.
-        reason = "is required" if error.validator == "required" else f"must match {error.validator} {error.validator_value!r}"
+        reason = ("is required" if error.validator == "required"
+                  else f"must match {error.validator} {error.validator_value!r}")
         if error.validator == "type":
             reason = f"must be of type {error.validator_value}"
         elif error.validator == "enum":
@@ -297,7 +299,8 @@ def _check_url(key: str, value: Any) -> None:
         raise ConfigError(f"config key `{key}` must not hold a user name or password: put the credentials in "
                           "`email` + `api_token` (Cloud) or `username` + `password` (Server/Data Center)")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"config key `{key}` must be an http(s) URL such as https://your-site.atlassian.net, not {value!r}")
+        raise ConfigError(f"config key `{key}` must be an http(s) URL such as https://your-site.atlassian.net, "
+                          f"not {value!r}")
     if parts.query or parts.fragment:
         raise ConfigError(f"config key `{key}` must not contain a query string or fragment")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):

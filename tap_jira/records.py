@@ -30,7 +30,7 @@ from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator
 
 
 ID_KEYS = ("id", "issueId", "boardId", "originBoardId", "projectId")
@@ -84,7 +84,7 @@ class LeanRecordOutput(Stream):
     def _selects_every_property(self) -> bool:
         return all(self.mask.values())
 
-    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[singer.RecordMessage]:
+    def _generate_record_messages(self, record: dict[str, Any]) -> Generator[singer.RecordMessage, None, None]:
         # Overrides the SDK's private hook (pinned to singer-sdk 0.54): the same steps
         # as its own, without `pop_deselected_record_properties`, which copies and
         # visits every nested dict of every record even when it has nothing to remove.

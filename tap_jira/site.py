@@ -85,7 +85,8 @@ def _find_cloud_id(base_url: str, gateway: str, fetch: Fetch) -> str:
         resources = None
     if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
         raise JiraAPIError("OAuth 2.0: GET /oauth/token/accessible-resources answered with an unexpected shape "
-                           "(a list of sites was due); check `api_gateway_url`, or set `cloud_id`", response.status_code)
+                           "(a list of sites was due); check `api_gateway_url`, or set `cloud_id`",
+                           response.status_code)
     # The same id can appear once per product (Jira, Confluence): pick the entry
     # with Jira scopes whose URL is base_url, never simply the first one.
     for resource in jira_sites(resources):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import timestamps
-from .shapes import kind
 from .errors import StateError
+from .shapes import kind
 
 # Bookmarks that must be instants: the replication key values of the incremental streams,
 # and how far the issue search has gone for each child stream.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -26,6 +26,10 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from . import timestamps
 from .errors import JiraAPIError, endpoint
 from .pacing import Pacer
+
+# requests' own argument types for HTTPAdapter.send.
+Timeout = float | tuple[float, float] | tuple[float, None] | None
+Cert = bytes | str | tuple[bytes | str, bytes | str] | None
 
 BODY_CHUNK_BYTES = 1 << 20
 _current = threading.local()  # the deadline of the request this thread is sending
@@ -102,19 +106,20 @@ class DeadlineAdapter(HTTPAdapter):
     def received(self, response: requests.Response) -> None:
         """Called with each answer as soon as its headers are in."""
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Timeout = None,
+             verify: bool | str = True, cert: Cert = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
         deadline = Deadline(_total_seconds(timeout))
         _current.deadline = deadline
         try:
-            response = super().send(request, stream=True, timeout=timeout, **kwargs)
+            response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
             self.received(response)
             if not stream:
                 # requests reads a body in 10 KiB chunks, a Python call each: a page of
                 # wide issues is megabytes.  Read it in large chunks through the same
                 # iterator (so a body cut short still raises requests' own errors).
                 response._content = b"".join(response.iter_content(BODY_CHUNK_BYTES))
-                response._content_consumed = True
+                response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag
         except requests.exceptions.ContentDecodingError:
             # A broken gzip stream comes out the same on every try.
             raise JiraAPIError(f"the body from {endpoint(request)} does not decode as its "
@@ -146,12 +151,13 @@ class PacedAdapter(DeadlineAdapter):
         self.pacer.observe(response)
         self.clock.observe(response.headers.get("Date"))
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Timeout = None,
+             verify: bool | str = True, cert: Cert = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
         waited = self.pacer.wait_turn()
         if self.on_send is not None:
             self.on_send(request)
-        response = super().send(request, stream=stream, timeout=timeout, **kwargs)
+        response = super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         response.tap_jira_pacer_wait = waited  # type: ignore[attr-defined]
         return response
 

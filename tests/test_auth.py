@@ -292,7 +292,8 @@ def test_auth_helper_oauth2_then_two_tap_runs(cloud, tmp_path):
     printed = json.loads(out)
     assert printed["cloud_id"] == cloud.site.cloud_id and printed["token_store_path"] == str(store)
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
-    config = {**printed, "client_secret": cloud.oauth2.client_secret, "oauth_token_url": f"{cloud.base_url}/oauth/token",
+    config = {**printed, "client_secret": cloud.oauth2.client_secret,
+              "oauth_token_url": f"{cloud.base_url}/oauth/token",
               "api_gateway_url": cloud.base_url}
     for n in (1, 2):
         run = run_tap(tmp_path / f"run{n}", config)

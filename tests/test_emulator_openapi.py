@@ -19,7 +19,6 @@ from tests.emulator.routes import ROUTES
 from tests.openapi.subset import SUBSET, family_of
 
 
-
 @lru_cache(maxsize=2)
 def spec(family: str = "platform") -> dict[str, Any]:
     """The subset of Atlassian's spec kept in tests/openapi/ (its README names the source)."""
@@ -93,7 +92,8 @@ CASES = [
     ("/rest/api/3/project/search", "GET", {"expand": "description,lead,url,projectKeys,insight", "maxResults": 2}),
     ("/rest/api/3/users/search", "GET", {"maxResults": 25}),
     ("/rest/api/3/resolution/search", "GET", {}),
-    ("/rest/api/3/search/jql", "GET", {"jql": 'updated >= "2020/01/01 00:00" ORDER BY updated ASC', "fields": "*all", "maxResults": 20}),
+    ("/rest/api/3/search/jql", "GET",
+     {"jql": 'updated >= "2020/01/01 00:00" ORDER BY updated ASC', "fields": "*all", "maxResults": 20}),
     ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "maxResults": 10}),
     ("/rest/api/3/search/jql", "GET", {"jql": "project in (ENG, OPS)"}),  # ids only
     ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "expand": "changelog"}),
@@ -162,7 +162,8 @@ def test_error_bodies_are_jira_error_collections(site, path, params, status):
     [
         ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": [str(n) for n in range(1001)]}, 400),
         ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": ["10003"], "maxResults": 10001}, 400),
-        ("/rest/api/3/changelog/bulkfetch", "POST", {"issueIdsOrKeys": ["10003"], "fieldIds": list("abcdefghijk")}, 400),
+        ("/rest/api/3/changelog/bulkfetch", "POST",
+         {"issueIdsOrKeys": ["10003"], "fieldIds": list("abcdefghijk")}, 400),
         ("/rest/api/3/issue/bulkfetch", "POST", {"issueIdsOrKeys": [str(n) for n in range(101)]}, 400),
         ("/rest/api/3/comment/list", "POST", {"ids": list(range(1001))}, 400),
         ("/rest/api/3/worklog/list", "POST", {"ids": []}, 400),
@@ -198,7 +199,8 @@ def test_changelog_bulkfetch_pages_with_tokens_in_date_order(site):
     seen = []
     while True:
         page = session.post(url, json=request).json()
-        seen += [(h["created"], log["issueId"], h["id"]) for log in page["issueChangeLogs"] for h in log["changeHistories"]]
+        seen += [(h["created"], log["issueId"], h["id"])
+                 for log in page["issueChangeLogs"] for h in log["changeHistories"]]
         if "nextPageToken" not in page:
             break
         request["nextPageToken"] = page["nextPageToken"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import os
 import subprocess
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 

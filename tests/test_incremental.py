@@ -76,7 +76,7 @@ def test_no_gap_across_daylight_saving_changes(profile_zone, window_end, fold, t
         site = emulator.site
         site.ambiguous_fold = fold
         around = [window_end + timedelta(minutes=10 * step) for step in range(-12, 12)]
-        for issue, when in zip(site.issues, around):
+        for issue, when in zip(site.issues, around, strict=False):
             site.touch(issue.id, when)
         config = emulator.config(start_date=(window_end - timedelta(hours=3)).isoformat())
         set_jira_now(site, window_end + timedelta(minutes=5))
@@ -114,7 +114,7 @@ def test_lookback_minutes_widens_the_overlap(tmp_path):
         site = emulator.site
         first = run_tap(tmp_path / "first", emulator.config())
         bookmark = timestamps.parse(first.final_state["bookmarks"]["issues"]["replication_key_value"])
-        for minutes, issue in zip((5, 20, 40), site.issues):
+        for minutes, issue in zip((5, 20, 40), site.issues, strict=False):
             site.touch(issue.id, bookmark - timedelta(minutes=minutes))
         second = run_tap(tmp_path / "second", emulator.config(lookback_minutes=30), state=first.final_state)
         assert issue_ids(second) == {site.issues[0].id, site.issues[1].id}

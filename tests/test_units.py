@@ -34,7 +34,8 @@ def test_jira_timestamps_normalise_to_fixed_width_utc(jira, utc):
 
 def test_utc_strings_sort_like_instants_across_offsets():
     raw = ["2026-03-29T01:59:59.999+0100", "2026-03-29T01:00:00.000+0000", "2026-03-28T20:30:00.000-0500"]
-    assert sorted(map(timestamps.to_utc_iso, raw)) == [timestamps.to_utc_iso(r) for r in sorted(raw, key=timestamps.parse)]
+    by_instant = sorted(raw, key=timestamps.parse)
+    assert sorted(map(timestamps.to_utc_iso, raw)) == [timestamps.to_utc_iso(r) for r in by_instant]
 
 
 def test_jql_literal_is_the_profile_zone_wall_clock_floored_to_the_minute():

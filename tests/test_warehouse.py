@@ -44,7 +44,8 @@ def adf_text(document: dict[str, Any]) -> str:
 Check = tuple[str, str, str, Callable[[dict[str, Any]], Any]]
 ROUND_TRIPS: dict[str, list[Check]] = {
     "issues": [
-        ("status name", "fields->>'$.status.name'", "fields #>> '{status,name}'", lambda r: r["fields"]["status"]["name"]),
+        ("status name", "fields->>'$.status.name'", "fields #>> '{status,name}'",
+         lambda r: r["fields"]["status"]["name"]),
         ("summary", "fields->>'$.summary'", "fields #>> '{summary}'", lambda r: r["fields"]["summary"]),
         ("key", "key", "key", lambda r: r["key"]),
         ("updated (UTC)", "updated", "updated", lambda r: utc(r["updated"])),

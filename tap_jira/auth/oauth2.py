@@ -174,15 +174,15 @@ class OAuth2Auth(AuthBase):
                 raise OAuth2Error(f"the OAuth 2.0 token endpoint answered HTTP {response.status_code} without an "
                                   "access token; check `oauth_token_url`")
             return body
-        error, description = _oauth_error(response)
-        if error == "invalid_grant":
-            raise OAuth2Error(f"OAuth 2.0 refresh token refused ({description or error}): it expired, was revoked "
+        code, description = _oauth_error(response)
+        if code == "invalid_grant":
+            raise OAuth2Error(f"OAuth 2.0 refresh token refused ({description or code}): it expired, was revoked "
                               f"or was already rotated; {AUTH_HELPER}")
-        if error in ("invalid_client", "unauthorized_client") or response.status_code == 401:
-            raise OAuth2Error(f"OAuth 2.0 client refused ({description or error or 'HTTP 401'}): "
+        if code in ("invalid_client", "unauthorized_client") or response.status_code == 401:
+            raise OAuth2Error(f"OAuth 2.0 client refused ({description or code or 'HTTP 401'}): "
                               "check `client_id` and `client_secret`")
         raise OAuth2Error(f"OAuth 2.0 token endpoint answered HTTP {response.status_code}"
-                          f"{f' ({description or error})' if error else ''}; check `oauth_token_url`")
+                          f"{f' ({description or code})' if code else ''}; check `oauth_token_url`")
 
 
     @backoff.on_exception(backoff.expo, (_PassingFailure, requests.ConnectionError, requests.Timeout),

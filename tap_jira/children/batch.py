@@ -67,7 +67,7 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
         inline = {str(issue["id"]): inline_children(issue, stream) for issue in issues}
         missing = [issue_id for issue_id, found in inline.items() if not found.complete]
         fetched = getattr(fetcher, stream)(missing) if missing else {}
-        records = []
+        records: list[dict[str, Any]] = []
         for issue in issues:
             issue_id = str(issue["id"])
             children = fetched.get(issue_id, []) if issue_id in missing else inline[issue_id].records

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import JiraAPIError
 
@@ -79,20 +80,22 @@ class ChildFetcher:
                 else:
                     still_short.append(str(issue["id"]))
         for issue_id in still_short:
-            comments = self._paged(f"/issue/{issue_id}/comment", "comments", COMMENT_PAGE, {"orderBy": "created"})
-            if comments is not None:
-                found[issue_id] = comments
+            paged = self._paged(f"/issue/{issue_id}/comment", "comments", COMMENT_PAGE, {"orderBy": "created"})
+            if paged is not None:
+                found[issue_id] = paged
         return found
 
     def worklogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        return self._each(issue_ids, lambda issue_id: self._paged(f"/issue/{issue_id}/worklog", "worklogs", WORKLOG_PAGE))
+        return self._each(issue_ids,
+                          lambda issue_id: self._paged(f"/issue/{issue_id}/worklog", "worklogs", WORKLOG_PAGE))
 
     def _changelog_of_one(self, issue_id: str) -> list[dict[str, Any]] | None:
         try:
             issue = self.call("GET", f"/issue/{issue_id}", params={"fields": "id", "expand": "changelog"},
                               for_stream="changelogs")
         except JiraAPIError as error:
-            return _skip_if_gone(error, "changelog", f"/issue/{issue_id}")
+            _skip_if_gone(error, "changelog", f"/issue/{issue_id}")
+            return None
         return list(((issue.get("changelog") or {}).get("histories") or [])[::-1])  # oldest first
 
     @staticmethod
@@ -112,7 +115,8 @@ class ChildFetcher:
                 page = self.call("GET", path, params={"startAt": len(items), "maxResults": size, **(extra or {})},
                                  for_stream=key)
             except JiraAPIError as error:
-                return _skip_if_gone(error, key, path)
+                _skip_if_gone(error, key, path)
+                return None
             batch = page.get(key) or []
             items.extend(batch)
             if not batch or len(items) >= (page.get("total") or 0):

@@ -34,7 +34,7 @@ class IssueChildStream(JiraStream):
     state_partitioning_keys = ()  # one bookmark per stream, not one per batch or issue
     primary_keys = ("id",)
     replication_key = "updated"
-    instants = ("created", "updated")  # Jira timestamps normalised to UTC
+    instants: tuple[str, ...] = ("created", "updated")  # Jira timestamps normalised to UTC
 
     @property
     def issues(self) -> IssuesStream:

@@ -104,7 +104,7 @@ class UsersStream(JiraStream):
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
         size = settings.page_size(self.config, USERS_PAGE_CAP, default=USERS_PAGE_CAP)
-        params = {"startAt": next_page_token or 0, "maxResults": size}
+        params: dict[str, Any] = {"startAt": next_page_token or 0, "maxResults": size}
         if not self.site.cloud:
             params.update(username=".", includeInactive="true")  # "." matches every user
         return params

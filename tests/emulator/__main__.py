@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve Cloud's removed /rest/api/{2,3}/search (for older connectors) instead of 410")
     args = parser.parse_args(argv)
     emulator = JiraEmulator(
-        args.host, args.port, flavour=args.flavour, legacy_search=args.legacy_search, seed=args.seed, issues=args.issues, projects=args.projects,
+        args.host, args.port, flavour=args.flavour, legacy_search=args.legacy_search, seed=args.seed,
+        issues=args.issues, projects=args.projects,
         users=args.users, profile_zone=args.profile_zone, site_zone=args.site_zone,
     ).start()
     emulator.latency.base_ms, emulator.latency.per_item_ms = args.latency_ms, args.latency_per_item_ms

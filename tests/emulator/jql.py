@@ -12,9 +12,10 @@ at minute precision, as Jira Cloud does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .data import Issue, Site
@@ -258,7 +259,8 @@ class _Parser:
             return local.replace(tzinfo=self.zone, fold=self.site.ambiguous_fold).astimezone(UTC)
         raise JqlError(
             f"Date value '{text}' for field 'updated' is invalid. Valid formats include: "
-            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
+            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
+            "or a period format e.g. '-5d', '4w 2d'."
         )
 
 

@@ -131,7 +131,8 @@ class ApplicationLink(RequestValidator):
 
     def request_token(self, request: Request) -> Response:
         headers, body, status = self.request_token_endpoint.create_request_token_response(
-            request.full_url, http_method="POST", body=_form_body(request.headers, request.raw), headers=request.headers)
+            request.full_url, http_method="POST", body=_form_body(request.headers, request.raw),
+            headers=request.headers)
         return _oauth_response(status, headers, body)
 
     def authorize(self, request: Request) -> Response:
@@ -144,7 +145,8 @@ class ApplicationLink(RequestValidator):
 
     def access_token(self, request: Request) -> Response:
         headers, body, status = self.access_token_endpoint.create_access_token_response(
-            request.full_url, http_method="POST", body=_form_body(request.headers, request.raw), headers=request.headers)
+            request.full_url, http_method="POST", body=_form_body(request.headers, request.raw),
+            headers=request.headers)
         return _oauth_response(status, headers, body)
 
 

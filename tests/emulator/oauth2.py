@@ -55,7 +55,7 @@ class AuthorizationServer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def for_seed(cls, seed: int) -> "AuthorizationServer":
+    def for_seed(cls, seed: int) -> AuthorizationServer:
         digest = hashlib.sha256(f"oauth2-{seed}".encode()).hexdigest()
         return cls(client_id="emulator-client-" + digest[:12], client_secret="emulator-secret-" + digest[12:40])
 

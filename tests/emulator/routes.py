@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import agile, children, datacenter, jql
 from .boards import AGILE
+from .data import RESOLUTIONS
 from .oauth1 import SERVLET, ApplicationLink
 from .oauth2 import AuthorizationServer
-from .data import RESOLUTIONS
 from .wire import HttpError, Request, Response, bare_array, decode_token, encode_token, page_bean
 
 API = "/rest/api/3"
@@ -82,7 +83,8 @@ def users_search(request: Request) -> Response:
     start = max(request.int_arg("startAt", 0), 0)
     page = bare_array(request, users, default_size=50, cap=1000)
     if site.hidden_user_every:  # left out after paging: a short page that is not the last
-        page = [u for index, u in enumerate(page, start) if index % site.hidden_user_every != site.hidden_user_every - 1]
+        every = site.hidden_user_every
+        page = [u for index, u in enumerate(page, start) if index % every != every - 1]
     return Response(200, [site.user_json(u) for u in page])
 
 

@@ -14,12 +14,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from . import routes, wire
@@ -98,7 +98,7 @@ class JiraEmulator:
         ThreadingHTTPServer.handle_error(self._server, request, client_address)
 
     # ---- lifecycle ----
-    def start(self) -> "JiraEmulator":
+    def start(self) -> JiraEmulator:
         self._thread = threading.Thread(target=self._server.serve_forever, name="jira-emulator", daemon=True)
         self._thread.start()
         return self
@@ -107,7 +107,7 @@ class JiraEmulator:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "JiraEmulator":
+    def __enter__(self) -> JiraEmulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -25,7 +25,8 @@ def make_context() -> tuple[ssl.SSLContext, Path]:
     now = datetime.now(timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
-        x509.CertificateBuilder().subject_name(_name("Jira emulator test CA")).issuer_name(_name("Jira emulator test CA"))
+        x509.CertificateBuilder()
+        .subject_name(_name("Jira emulator test CA")).issuer_name(_name("Jira emulator test CA"))
         .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
