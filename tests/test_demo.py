@@ -32,6 +32,12 @@ def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
         sql = readme_queries("duckdb")[title]
         shown = "\n".join(f"    {line}" for line in sql.splitlines())
         assert shown + "\n    -> " in done.stdout  # the SQL as printed in the README, then its answer
+    # The README's one-liner for opening the file works as printed.
+    snippet = re.search(r'`\.venv/bin/python -c "(import duckdb[^"]+)"`', (REPO / "README.md").read_text()).group(1)
+    database = str(tmp_path / "demo" / "warehouse.duckdb")
+    shown = subprocess.run([sys.executable, "-c", snippet.replace(".demo/warehouse.duckdb", database)],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "issues" in shown.stdout and "sprints" in shown.stdout, shown.stderr
     statuses = re.findall(r"^    -> (To Do|In Progress|Done) \| (\d+)$", done.stdout, flags=re.MULTILINE)
     assert sum(int(count) for _, count in statuses) == rows["issues"][0]
 
