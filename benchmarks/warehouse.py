@@ -12,13 +12,12 @@ emulator's truth, duplicate keys, and each load's seconds.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import REPO, run_tap
+from tests.conftest import run_tap
 from tests.emulator import JiraEmulator
 from tests.warehouse import (
     SCHEMA,
@@ -27,20 +26,18 @@ from tests.warehouse import (
     duckdb_query,
     edit_between_runs,
     emitted_keys,
+    key_columns,
     load,
+    loader_path,
     postgres_binaries,
 )
-
-KEYS = {"sprints": '"id", "boardId"', "users": '"accountId"'}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("issues", type=int, nargs="?", default=2000)
     args = parser.parse_args()
-    targets = {"target-duckdb": Path(os.environ.get("TARGET_DUCKDB") or REPO / ".venv-target-duckdb/bin/target-duckdb"),
-               "target-postgres": Path(os.environ.get("TARGET_POSTGRES")
-                                       or REPO / ".venv-target-postgres/bin/target-postgres")}
+    targets = {name: loader_path(name) for name in ("target-duckdb", "target-postgres")}
     bindir = postgres_binaries()
     if bindir is None or not all(t.exists() for t in targets.values()):
         raise SystemExit("run `make test` first: it installs the loaders and Debian's postgresql")
@@ -77,7 +74,7 @@ def main() -> None:
                   "| in Jira after edits | duplicate keys |")
             print("|---|---|---|---|---|---|---|")
             for stream in sorted(keys[0]):
-                key = KEYS.get(stream, '"id"')
+                key = ", ".join(key_columns(stream))
                 duplicates = len(queries[name](f"SELECT {key} FROM {SCHEMA}.{stream} GROUP BY {key} "
                                                f"HAVING count(*) > 1"))
                 print(f"| {stream} | {len(keys[0][stream])} | {rows[name][0][stream]} | "

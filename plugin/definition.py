@@ -81,7 +81,7 @@ def extractor(info: dict[str, Any], pip_url: str) -> dict[str, Any]:
         "name": "tap-jira",
         "namespace": "tap_jira",
         "label": "Jira",
-        "description": info["description"] if info.get("description") else "Jira issues, children and agile data",
+        "description": info["description"],
         "pip_url": pip_url,
         "executable": "tap-jira",
         "capabilities": info["capabilities"],

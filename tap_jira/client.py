@@ -117,7 +117,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.verify = settings.tls_verify(self.config)
-            session.hooks["response"].append(self._on_response)
+            session.hooks["response"].append(self._report_pacer_wait)
             session.tap_jira_paced = True  # type: ignore[attr-defined]
         return session
 
@@ -131,7 +131,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         records it reads (see `call_api`)."""
         self.progress.request(getattr(request, "tap_jira_stream", None) or self.name)
 
-    def _on_response(self, response: requests.Response, **_: Any) -> requests.Response:
+    def _report_pacer_wait(self, response: requests.Response, **_: Any) -> requests.Response:
         """requests times a request from before the adapter's pacer wait: take the wait
         out of `elapsed` (what the SDK reports as request time) and report it on its own."""
         waited = getattr(response, "tap_jira_pacer_wait", 0.0)
@@ -191,7 +191,7 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         prepared = self.build_prepared_request(
             method=method, url=self.api_base + path, params=params or {}, headers=self.http_headers, json=body
         )
-        prepared.tap_jira_stream = for_stream  # type: ignore[attr-defined]  # read by _on_response
+        prepared.tap_jira_stream = for_stream  # type: ignore[attr-defined]  # read by _count_request
 
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             response = self.requests_session.send(request, timeout=self.timeout)

@@ -26,6 +26,14 @@ def tool(env_var: str, default: Path) -> Path:
     return path
 
 
+def loader(name: str) -> Path:
+    """A Singer loader `make` installs (tests/warehouse.py LOADERS); missing is a failure."""
+    from tests.warehouse import LOADERS
+
+    env_var, default = LOADERS[name]
+    return tool(env_var, REPO / default)
+
+
 @dataclass
 class TapRun:
     returncode: int

@@ -17,7 +17,6 @@ an expired access token, so each run must use the token the last one stored.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import time
@@ -25,10 +24,9 @@ from pathlib import Path
 
 from tests.emulator import JiraEmulator
 from tests.pipeline import PipelineRun, sync, sync_to_jsonl
-from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, readme_queries
+from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, loader_path, readme_queries
 
-LOADERS = {"duckdb": ("TARGET_DUCKDB", ".venv-target-duckdb/bin/target-duckdb"),
-           "jsonl": ("TARGET_JSONL", ".venv-target-jsonl/bin/target-jsonl")}
+LOADERS = {"duckdb": "target-duckdb", "jsonl": "target-jsonl"}
 QUESTIONS = ("issues per status", "open issues per assignee", "hours logged per project")
 
 
@@ -43,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auth", choices=("basic", "oauth2", "oauth1", "pat"), default="basic")
     parser.add_argument("--runs", type=int, help="consecutive syncs (default: 2 with oauth2, else 1)")
     args = parser.parse_args(argv)
-    env_var, default = LOADERS[args.loader]
-    target = args.target or Path(os.environ.get(env_var) or default)
+    target = args.target or loader_path(LOADERS[args.loader])
     if not target.exists():
         parser.error(f"{target} is missing: run `make demo`, which installs it")
 

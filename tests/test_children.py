@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 from tap_jira import timestamps
-from tests.conftest import REPO, run_tap, tool
+from tests.conftest import loader, run_tap
 from tests.emulator import JiraEmulator
 from tests.pipeline import sync_to_jsonl
 
@@ -25,7 +25,7 @@ ISSUE_FAMILY = ("issues", "comments", "worklogs", "changelogs")
 @pytest.fixture(scope="module")
 def busy_sync(tmp_path_factory):
     with JiraEmulator(seed=11, issues=400, projects=4, users=40) as emulator:
-        target = tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+        target = loader("target-jsonl")
         run = sync_to_jsonl(target, emulator.config(), tmp_path_factory.mktemp("busy"))
         assert run.tap_returncode == 0, run.tap_stderr[-3000:]
         assert run.target_returncode == 0, run.target_stderr[-3000:]

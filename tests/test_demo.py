@@ -6,13 +6,13 @@ import re
 import subprocess
 import sys
 
-from tests.conftest import REPO, tool
+from tests.conftest import REPO, loader
 from tests.warehouse import readme_queries
 
 
 def demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    tool("TARGET_DUCKDB", REPO / ".venv-target-duckdb/bin/target-duckdb")
-    tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+    loader("target-duckdb")
+    loader("target-jsonl")
     return subprocess.run([sys.executable, "-m", "tests.demo", "--issues", "150", "--workdir", str(tmp_path / "demo"),
                            *args], cwd=REPO, capture_output=True, text=True, timeout=600)
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from tap_jira import timestamps
-from tests.conftest import REPO, run_tap, tool
+from tests.conftest import loader, run_tap
 from tests.emulator import JiraEmulator
 from tests.emulator.data import RESOLUTIONS
 from tests.pipeline import TAP, sync_to_jsonl
@@ -19,7 +19,7 @@ from tests.pipeline import TAP, sync_to_jsonl
 
 @pytest.fixture(scope="module")
 def full_sync(emulator, tmp_path_factory):
-    target = tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+    target = loader("target-jsonl")
     emulator.reset_log()
     run = sync_to_jsonl(target, emulator.config(page_size=50), tmp_path_factory.mktemp("sync"))
     assert run.tap_returncode == 0, run.tap_stderr[-3000:]
@@ -113,7 +113,7 @@ def test_request_count_per_endpoint(full_sync, emulator):
 
 
 def test_projects_setting_limits_issues_and_projects(emulator, tmp_path):
-    target = tool("TARGET_JSONL", REPO / ".venv-target-jsonl/bin/target-jsonl")
+    target = loader("target-jsonl")
     run = sync_to_jsonl(target, emulator.config(projects=["OPS", "WEB"], jql="issuetype != Epic"), tmp_path)
     assert run.tap_returncode == 0, run.tap_stderr[-2000:]
     wanted = {i.id for i in emulator.site.issues

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, run_tap, tool
+from tests.conftest import loader, run_tap
 from tests.emulator import JiraEmulator
 from tests.warehouse import (
     RENAMED,
@@ -22,6 +23,7 @@ from tests.warehouse import (
     duckdb_query,
     edit_between_runs,
     emitted_keys,
+    key_columns,
     last_records,
     load,
     readme_queries,
@@ -71,13 +73,6 @@ ROUND_TRIPS: dict[str, list[Check]] = {
     "sprints": [("name", "name", "name", lambda r: r["name"]),
                 ("startDate (UTC)", '"startDate"', '"startDate"', lambda r: utc(r.get("startDate")))],
 }
-KEYS = {"sprints": ('"id"', '"boardId"'), "users": ('"accountId"',)}
-
-
-def key_columns(stream: str) -> tuple[str, ...]:
-    return KEYS.get(stream, ('"id"',))
-
-
 class Warehouse:
     """One loader's tables, read back with its own SQL dialect."""
 
@@ -101,8 +96,7 @@ class Warehouse:
 def synced(tmp_path_factory, postgres):
     """Both loads into both warehouses; returns what each held after each run."""
     work = tmp_path_factory.mktemp("warehouse")
-    targets = {"duckdb": tool("TARGET_DUCKDB", REPO / ".venv-target-duckdb/bin/target-duckdb"),
-               "postgres": tool("TARGET_POSTGRES", REPO / ".venv-target-postgres/bin/target-postgres")}
+    targets = {"duckdb": loader("target-duckdb"), "postgres": loader("target-postgres")}
     database = work / "warehouse.duckdb"
     configs = {"duckdb": duckdb_config(database), "postgres": postgres.target_config()}
     warehouses = {"duckdb": Warehouse("duckdb", lambda sql: duckdb_query(database, sql)),
@@ -200,7 +194,7 @@ def test_the_readme_queries_agree_between_warehouses(synced):
 
 
 def _comparable(value: Any) -> Any:
-    return round(float(value), 6) if isinstance(value, (int, float)) or type(value).__name__ == "Decimal" else value
+    return round(float(value), 6) if isinstance(value, (int, float, Decimal)) else value
 
 
 
@@ -214,9 +208,9 @@ def test_data_center_text_bodies_load_into_both_warehouses(tmp_path, postgres):
     messages = tmp_path / "messages.jsonl"
     messages.write_text(tap.stdout)
     database = tmp_path / "dc.duckdb"
-    load(tool("TARGET_DUCKDB", REPO / ".venv-target-duckdb/bin/target-duckdb"),
+    load(loader("target-duckdb"),
          {"filepath": str(database), "default_target_schema": schema}, messages, tmp_path / "duck")
-    load(tool("TARGET_POSTGRES", REPO / ".venv-target-postgres/bin/target-postgres"),
+    load(loader("target-postgres"),
          postgres.target_config(schema), messages, tmp_path / "pg")
     bodies = {(key[0],): record["body"] for key, record in last_records(messages)["comments"].items()}
     assert bodies and all(isinstance(body, str) for body in bodies.values())

@@ -25,6 +25,21 @@ from typing import Any
 
 SCHEMA = "jira"  # the warehouse schema every loader writes the tap's tables into
 REPO = Path(__file__).resolve().parent.parent
+# Each Singer loader: the environment variable `make` sets, and where `make` installs it.
+LOADERS = {"target-duckdb": ("TARGET_DUCKDB", ".venv-target-duckdb/bin/target-duckdb"),
+           "target-postgres": ("TARGET_POSTGRES", ".venv-target-postgres/bin/target-postgres"),
+           "target-jsonl": ("TARGET_JSONL", ".venv-target-jsonl/bin/target-jsonl")}
+# Primary-key columns as SQL, where not "id".
+KEY_COLUMNS = {"sprints": ('"id"', '"boardId"'), "users": ('"accountId"',)}
+
+
+def loader_path(name: str) -> Path:
+    env_var, default = LOADERS[name]
+    return Path(os.environ.get(env_var) or REPO / default)
+
+
+def key_columns(stream: str) -> tuple[str, ...]:
+    return KEY_COLUMNS.get(stream, ('"id"',))
 
 
 def readme_queries(dialect: str) -> dict[str, str]:
