@@ -23,7 +23,7 @@ test: lint $(TOOL_VENVS) postgresql
 
 ## lint: ruff and mypy, as configured in pyproject.toml
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check tap_jira tests benchmarks plugin
+	$(VENV)/bin/ruff check tap_jira jira_emulator tests benchmarks plugin
 	$(VENV)/bin/mypy
 
 install: $(VENV)/.installed

@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.process import measure
-from tests.emulator import JiraEmulator
+from jira_emulator import JiraEmulator
 
 TAP = Path(sys.executable).parent / "tap-jira"
 ISSUE_FAMILY_ENDPOINTS = ("search/jql", "bulkfetch", "/issue/{issueIdOrKey}/")

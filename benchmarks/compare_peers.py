@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.process import Measured, measure
-from tests.emulator import JiraEmulator
+from jira_emulator import JiraEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 TAP = Path(sys.executable).parent / "tap-jira"

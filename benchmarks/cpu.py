@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.process import measure
-from tests.emulator import JiraEmulator
+from jira_emulator import JiraEmulator
 
 TAP = Path(sys.executable).parent / "tap-jira"
 VARIANTS = {
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                     item["metadata"]["selected"] = entry["tap_stream_id"] == "issues"
         catalog = folder / "catalog.json"
         catalog.write_text(json.dumps(discovered))
-        width = len(emulator.site.issue_fields(emulator.site.issues[0]))
+        width = len(emulator.site.render.issue_fields(emulator.site.issues[0]))
         print(f"cores: {os.cpu_count()}; {args.issues} issues, {width} fields each "
               f"({args.custom_fields} generated custom fields); no latency")
         print(f"{'output path':<31} {'exit':>4} {'CPU s':>6} {'records/CPU s':>13} {'wall s':>6} {'RSS MiB':>7}")

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from tests.emulator import JiraEmulator, payloads
-from tests.emulator.faults import Fault, FaultPlan, retry_waits
+from jira_emulator import JiraEmulator, payloads
+from jira_emulator.faults import Fault, FaultPlan, retry_waits
 from tests.messages import latest_by_key
 
 TAP = Path(sys.executable).parent / "tap-jira"
@@ -97,7 +97,8 @@ def crash_rows() -> bool:
         code, second = run_tap(emulator.config(page_size=100), state=state)
         expected = site.record_counts()
         got = latest_by_key(first + second)
-        stale = sum(got["issues"][(i.id, None, None)]["fields"]["updated"] != site.timestamp(i.updated) for i in edited)
+        stale = sum(got["issues"][(i.id, None, None)]["fields"]["updated"] != site.render.timestamp(i.updated)
+                    for i in edited)
         lost = sum(max(count - len(got.get(stream, {})), 0) for stream, count in expected.items()) + stale
         failed |= bool(lost) or code != 0
         print(f"{'5 edits mid-page':<16} {5:>8} {sum(expected.values()):>9} {sum(map(len, got.values())):>9} "

@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.process import measure
-from tests.emulator import JiraEmulator
+from jira_emulator import JiraEmulator
 
 TAP = Path(sys.executable).parent / "tap-jira"
 STREAMS = {"issues", "comments", "worklogs", "changelogs"}

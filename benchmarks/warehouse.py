@@ -17,8 +17,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from jira_emulator import JiraEmulator
 from tests.conftest import run_tap
-from tests.emulator import JiraEmulator
 from tests.warehouse import (
     SCHEMA,
     PostgresServer,

@@ -20,7 +20,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from . import auth, logs, shapes, timestamps
 from . import config as settings
-from . import schemas as schema_package  # type: ignore[attr-defined]  # schemas/, mapped in pyproject
+from . import schemas as schema_package
 from .auth.scopes import scope_for
 from .config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND
 from .errors import JiraAPIError, endpoint

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator import JiraEmulator
+from jira_emulator import JiraEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.emulator import JiraEmulator
+from jira_emulator import JiraEmulator
 from tests.pipeline import PipelineRun, sync, sync_to_jsonl
 from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, loader_path, readme_queries
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from jira_emulator import JiraEmulator
+from jira_emulator.faults import Fault, FaultPlan
+from jira_emulator.oauth2 import ALL_SCOPES
 from tap_jira.auth.oauth2 import OAuth2Auth
 from tests.conftest import BIN, REPO, TapRun, run_tap
-from tests.emulator import JiraEmulator
-from tests.emulator.faults import Fault, FaultPlan
-from tests.emulator.oauth2 import ALL_SCOPES
 
 SECRET_KEYS = ("api_token", "password", "client_secret", "refresh_token", "access_token",
                "personal_access_token", "access_token_secret", "private_key")
@@ -302,7 +302,7 @@ def test_auth_helper_oauth2_then_two_tap_runs(cloud, tmp_path):
 
 
 def test_auth_helper_oauth1_dance_then_sync(datacenter, tmp_path):
-    key = REPO / "tests" / "fixtures" / "oauth1" / "private.pem"
+    key = REPO / "jira_emulator" / "fixtures" / "oauth1" / "private.pem"
     helper = _helper("oauth1", "--base-url", datacenter.base_url, "--consumer-key", "tap-jira-tests",
                      "--private-key-path", str(key))
     helper.stderr.readline()

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
+from jira_emulator import JiraEmulator
 from tap_jira import timestamps
 from tests.conftest import loader, run_tap
-from tests.emulator import JiraEmulator
 from tests.pipeline import sync_to_jsonl
 
 CHILDREN = {"comments": "comments", "worklogs": "worklogs", "changelogs": "histories"}
@@ -219,7 +219,7 @@ def test_wide_issues_arrive_with_every_custom_field_intact(tmp_path):
         assert len(records) == 40
         generated = [field_id for field_id, *_ in site.extra_fields]
         for issue in site.issues:
-            truth = site.issue_fields(issue)
+            truth = site.render.issue_fields(issue)
             assert {f: records[issue.id]["fields"][f] for f in generated} == {f: truth[f] for f in generated}
         set_values = sum(records[i.id]["fields"][f] is not None for i in site.issues for f in generated)
         assert 0.15 < set_values / (40 * 60) < 0.35  # one in four set, as on a real site

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from jira_emulator import JiraEmulator
 from tests.conftest import BIN, TapRun, run_tap
-from tests.emulator import JiraEmulator
 
 SECRET = "s3cr3t-api-token-value"
 

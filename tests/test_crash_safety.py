@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from jira_emulator import JiraEmulator
 from tests.conftest import BIN, run_tap
-from tests.emulator import JiraEmulator
 from tests.messages import latest_by_key
 
 SITE = {"seed": 31, "issues": 2500, "projects": 3, "users": 20, "boards": 2}
@@ -89,4 +89,4 @@ def test_issues_edited_while_paging_end_up_at_their_latest_version(tmp_path, fla
         latest = latest_by_key(first.messages + second.messages)["issues"]
         assert {key for key, _, _ in latest} == {issue.id for issue in site.issues}
         for issue in edited:
-            assert latest[(issue.id, None, None)]["fields"]["updated"] == site.timestamp(issue.updated)
+            assert latest[(issue.id, None, None)]["fields"]["updated"] == site.render.timestamp(issue.updated)

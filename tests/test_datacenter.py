@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import requests
 
+from jira_emulator import JiraEmulator
 from tap_jira.auth import BearerAuth
 from tap_jira.children.fetch import ChildFetcher
 from tap_jira.errors import JiraAPIError
 from tests.conftest import run_tap
-from tests.emulator import JiraEmulator
 
 
 @pytest.fixture(scope="module")

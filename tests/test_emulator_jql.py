@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.emulator import jql
-from tests.emulator.data import Site
+from jira_emulator import jql
+from jira_emulator.data import Site
 
 UTC = timezone.utc
 

@@ -13,20 +13,20 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator
 
-from tests.emulator import JiraEmulator
-from tests.emulator.data import Worklog
-from tests.emulator.routes import ROUTES
-from tests.openapi.subset import SUBSET, family_of
+from jira_emulator import JiraEmulator
+from jira_emulator.model import Worklog
+from jira_emulator.openapi.subset import SUBSET, family_of
+from jira_emulator.routes import ROUTES
 
 
 @lru_cache(maxsize=2)
 def spec(family: str = "platform") -> dict[str, Any]:
-    """The subset of Atlassian's spec kept in tests/openapi/ (its README names the source)."""
+    """The subset of Atlassian's spec kept in jira_emulator/openapi/ (its README names the source)."""
     return json.loads(SUBSET[family].read_text())
 
 
 # Where a real capture contradicts the spec's schema, the capture wins; each entry
-# names the evidence.  tests/fixtures/jira-cloud-captured/issue_resolutions.json
+# names the evidence.  jira_emulator/fixtures/jira-cloud-captured/issue_resolutions.json
 # (and the spec's own example) carry `isDefault`, which ResolutionJsonBean lacks.
 # ChangeDetails declares non-nullable strings, but the spec's own changelog examples
 # (and every capture) carry `"from": null` and `"to": null`.
@@ -284,6 +284,6 @@ def test_request_log_counts_endpoints_and_auth_kinds(site):
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.template)
 def test_every_route_the_emulator_serves_is_in_the_kept_spec(route):
-    """A new route needs its spec: rerun `python -m tests.openapi.subset` (see tests/openapi/README.md)."""
+    """A new route needs its spec: rerun `python -m jira_emulator.openapi.subset` (see its README.md)."""
     operations = spec(family_of(route.template))["paths"].get(route.template, {})
     assert {method.lower() for method in route.methods} <= set(operations)

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
+from jira_emulator import JiraEmulator
+from jira_emulator.faults import Fault, FaultPlan, retry_waits
 from tests.conftest import TapRun, run_tap
-from tests.emulator import JiraEmulator
-from tests.emulator.faults import Fault, FaultPlan, retry_waits
 from tests.messages import counts_by_key
 
 SITE = {"seed": 13, "issues": 150, "projects": 3, "users": 30, "boards": 3}

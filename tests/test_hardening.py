@@ -1,6 +1,6 @@
 """What a Jira, a user or a loader throws at tap-jira: no record lost, no hang, no secret
 in a log, no traceback.  Each test runs the tap as a process against the emulator,
-which sends the payloads and faults of other Jiras (tests/emulator/payloads.py)."""
+which sends the payloads and faults of other Jiras (jira_emulator/payloads.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from jira_emulator import JiraEmulator, payloads
+from jira_emulator.faults import Fault, FaultPlan
 from tap_jira import timestamps
 from tests.conftest import BIN, TapRun, run_tap
-from tests.emulator import JiraEmulator, payloads
-from tests.emulator.faults import Fault, FaultPlan
 from tests.messages import counts_by_key
 from tests.test_cli_errors import assert_one_line_error
 

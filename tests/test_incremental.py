@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jira_emulator import JiraEmulator
 from tap_jira import timestamps
 from tests.conftest import run_tap
-from tests.emulator import JiraEmulator
 
 UTC = timezone.utc
 

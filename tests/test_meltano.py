@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from jira_emulator import JiraEmulator
 from tests.conftest import BIN, REPO, tool
-from tests.emulator import JiraEmulator
 
 
 def meltano(binary: Path, project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
+from jira_emulator import JiraEmulator
+from jira_emulator.faults import Fault, FaultPlan
+from jira_emulator.latency import LatencyModel
 from tap_jira.progress import Progress
 from tests.conftest import run_tap, summary_rows
-from tests.emulator import JiraEmulator
-from tests.emulator.faults import Fault, FaultPlan
-from tests.emulator.latency import LatencyModel
 
 
 class FakeClock:

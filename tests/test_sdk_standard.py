@@ -6,8 +6,8 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from jira_emulator import JiraEmulator
 from tap_jira.tap import TapJira
-from tests.emulator import JiraEmulator
 
 # get_tap_test_class needs its config when the module is imported.
 EMULATOR = JiraEmulator(seed=21, issues=80, projects=3, users=60).start()

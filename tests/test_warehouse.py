@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from jira_emulator import JiraEmulator
 from tests.conftest import loader, run_tap
-from tests.emulator import JiraEmulator
 from tests.warehouse import (
     RENAMED,
     SCHEMA,

@@ -52,7 +52,7 @@ def edit_between_runs(site: Any) -> None:
     """What happens on a real site between two runs: a renamed issue, a new comment, an
     edited comment and a new issue (the emulator's `Site`), dated in the half hour before
     its now; move its clock past the last run's window first."""
-    from tests.emulator.data import adf
+    from jira_emulator.model import adf
 
     now = site.now()
     renamed = site.issues[5]

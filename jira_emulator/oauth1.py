@@ -23,7 +23,7 @@ from oauthlib.oauth1 import (
 
 from .wire import HttpError, Request, Response
 
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "oauth1"
+KEYS = Path(__file__).resolve().parent / "fixtures" / "oauth1"
 CONSUMER_KEY = "tap-jira-tests"
 SERVLET = "/plugins/servlet/oauth"
 

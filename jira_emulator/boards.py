@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .data import Project, Site
+    from .data import Site
+    from .model import Project
 
 AGILE = "/rest/agile/1.0"
 BOARD_TYPES = ["scrum", "kanban", "scrum", "simple"]
@@ -86,7 +87,7 @@ def board_json(site: Site, board: Board) -> dict[str, Any]:
             "projectName": project.name,
             "projectKey": project.key,
             "projectTypeKey": "software",
-            "avatarURI": site.project_avatar_urls(project)["48x48"],
+            "avatarURI": site.render.project_avatar_urls(project)["48x48"],
             "name": f"{project.name} ({project.key})",
         },
     }

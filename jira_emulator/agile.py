@@ -45,7 +45,7 @@ def board_issues(request: Request) -> Response:
     start = max(request.int_arg("startAt", 0), 0)
     size = min(max(request.int_arg("maxResults", 50), 0), 50)
     wanted = request.arg_list("fields") or ["*navigable"]
-    page = [site.issue_bean(issue, wanted) for issue in matched[start:start + size]]
+    page = [site.render.issue_bean(issue, wanted) for issue in matched[start:start + size]]
     return Response(200, {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(matched),
                           "issues": page})
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from . import agile, children, datacenter, jql
 from .boards import AGILE
-from .data import RESOLUTIONS
+from .model import RESOLUTIONS
 from .oauth1 import SERVLET, ApplicationLink
 from .oauth2 import AuthorizationServer
 from .wire import HttpError, Request, Response, bare_array, decode_token, encode_token, page_bean
@@ -36,7 +36,7 @@ REMOVED_SEARCH = (
 
 
 def myself(request: Request) -> Response:
-    return Response(200, request.site.user_json(request.principal.account.user))
+    return Response(200, request.site.render.user_json(request.principal.account.user))
 
 
 def server_info(request: Request) -> Response:
@@ -50,7 +50,7 @@ def server_info(request: Request) -> Response:
         "deploymentType": "Cloud",
         "buildNumber": 100282,
         "buildDate": "2026-11-20T00:00:00.000+0000",
-        "serverTime": site.timestamp(now),
+        "serverTime": site.render.timestamp(now),
         "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71",
         "serverTitle": "Jira",
         "serverTimeZone": str(site.site_zone),
@@ -58,7 +58,7 @@ def server_info(request: Request) -> Response:
 
 
 def fields(request: Request) -> Response:
-    return Response(200, request.site.field_definitions())
+    return Response(200, request.site.render.field_definitions())
 
 
 def project_search(request: Request) -> Response:
@@ -73,7 +73,7 @@ def project_search(request: Request) -> Response:
     if sort_field in ("key", "name"):
         projects = sorted(projects, key=lambda p: getattr(p, sort_field), reverse=descending)
     expand = set(request.arg_list("expand"))
-    values = [site.project_json(p, expand) for p in projects]
+    values = [site.render.project_json(p, expand) for p in projects]
     return Response(200, page_bean(request, values, default_size=50, cap=100))
 
 
@@ -85,12 +85,12 @@ def users_search(request: Request) -> Response:
     if site.hidden_user_every:  # left out after paging: a short page that is not the last
         every = site.hidden_user_every
         page = [u for index, u in enumerate(page, start) if index % every != every - 1]
-    return Response(200, [site.user_json(u) for u in page])
+    return Response(200, [site.render.user_json(u) for u in page])
 
 
 def resolution_search(request: Request) -> Response:
     site = request.site
-    values = [{**site.resolution_json(resolution), "isDefault": resolution[3]} for resolution in RESOLUTIONS]
+    values = [{**site.render.resolution_json(resolution), "isDefault": resolution[3]} for resolution in RESOLUTIONS]
     return Response(200, page_bean(request, values, default_size=50, cap=50))
 
 
@@ -123,13 +123,13 @@ def search_jql(request: Request) -> Response:
     fingerprint = hashlib.sha256(json.dumps([text, sorted(wanted)]).encode()).hexdigest()[:16]
     start = decode_token(request.arg("nextPageToken"), fingerprint)
     page = matched[start : start + size]
-    body: dict[str, Any] = {"issues": [site.issue_bean(issue, wanted, expand) for issue in page]}
+    body: dict[str, Any] = {"issues": [site.render.issue_bean(issue, wanted, expand) for issue in page]}
     site.after_search_page(start // max(size, 1) + 1)
     if start + size < len(matched):
         body["nextPageToken"] = encode_token(fingerprint, start + size)
     body["isLast"] = start + size >= len(matched)
     if "names" in expand:
-        body["names"] = {f["id"]: f["name"] for f in site.field_definitions()}
+        body["names"] = {f["id"]: f["name"] for f in site.render.field_definitions()}
     return Response(200, body)
 
 

@@ -1,4 +1,4 @@
-"""Run the emulator: ``python -m tests.emulator --port 0``.
+"""Run the emulator: ``python -m jira_emulator --port 0``.
 
 Prints the base URL on the first line, then the credentials it accepts, and
 serves until interrupted.
@@ -15,7 +15,7 @@ from .server import JiraEmulator
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m jira_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=42)

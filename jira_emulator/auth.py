@@ -21,7 +21,8 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .data import Account, Site
+from .data import Site
+from .model import Account
 
 if TYPE_CHECKING:
     from .oauth1 import ApplicationLink

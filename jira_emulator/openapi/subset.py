@@ -1,6 +1,6 @@
 """Cut Atlassian's OpenAPI specs down to what the emulator serves.
 
-    python -m tests.openapi.subset DIR   # DIR holds the two upstream files (see README.md here)
+    python -m jira_emulator.openapi.subset DIR   # DIR holds the two upstream files (see README.md here)
 
 Keeps, for each route in the emulator's Cloud table, its path item, then every
 component it reaches through `$ref` (transitively), plus `info` (licence and
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.routes import AGILE, ROUTES
+from jira_emulator.routes import AGILE, ROUTES
 
 HERE = Path(__file__).resolve().parent
 UPSTREAM = {"platform": "jira-platform-swagger-v3.v3.json", "software": "jira-software-swagger.v3.json"}

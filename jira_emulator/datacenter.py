@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from . import agile, children, jql
 from .boards import AGILE
-from .data import RESOLUTIONS, Site
+from .data import Site
+from .model import RESOLUTIONS
 from .wire import HttpError, Request, Response, bare_array
 
 API2 = "/rest/api/2"
@@ -62,12 +63,12 @@ def server_info(request: Request) -> Response:
     return Response(200, {
         "baseUrl": site.base_url, "version": "9.12.15", "versionNumbers": [9, 12, 15],
         "deploymentType": "DataCenter", "buildNumber": 9120015, "buildDate": "2024-10-01T00:00:00.000+0000",
-        "serverTime": site.timestamp(site.now()), "scmInfo": "2f4c1e9d", "serverTitle": "Jira",
+        "serverTime": site.render.timestamp(site.now()), "scmInfo": "2f4c1e9d", "serverTitle": "Jira",
     })
 
 
 def myself(request: Request) -> Response:
-    return Response(200, request.site.user_json(request.principal.account.user))
+    return Response(200, request.site.render.user_json(request.principal.account.user))
 
 
 def search(request: Request) -> Response:
@@ -89,7 +90,7 @@ def offset_search(request: Request, size_cap: int, comment_cap: int, changelog_c
     size = min(max(request.int_arg("maxResults", 50), 0), size_cap)
     wanted = request.arg_list("fields") or ["*navigable"]
     expand = set(request.arg_list("expand"))
-    page = [site.issue_bean(issue, wanted, expand, comment_cap=comment_cap, changelog_cap=changelog_cap)
+    page = [site.render.issue_bean(issue, wanted, expand, comment_cap=comment_cap, changelog_cap=changelog_cap)
             for issue in matched[start:start + size]]
     site.after_search_page(start // max(size, 1) + 1)
     return Response(200, {"expand": "names,schema", "startAt": start, "maxResults": size,
@@ -101,7 +102,7 @@ def issue(request: Request) -> Response:
     if found is None:
         raise HttpError(404, "Issue Does Not Exist")
     wanted = request.arg_list("fields") or ["*all"]
-    bean = request.site.issue_bean(found, wanted, set(request.arg_list("expand")),
+    bean = request.site.render.issue_bean(found, wanted, set(request.arg_list("expand")),
                                    comment_cap=EVERYTHING, changelog_cap=EVERYTHING)
     return Response(200, bean)
 
@@ -109,11 +110,11 @@ def issue(request: Request) -> Response:
 def projects(request: Request) -> Response:
     site = request.site
     expand = set(request.arg_list("expand"))
-    return Response(200, [site.project_json(p, expand) for p in sorted(site.projects, key=lambda p: p.key)])
+    return Response(200, [site.render.project_json(p, expand) for p in sorted(site.projects, key=lambda p: p.key)])
 
 
 def resolutions(request: Request) -> Response:
-    return Response(200, [request.site.resolution_json(resolution) for resolution in RESOLUTIONS])
+    return Response(200, [request.site.render.resolution_json(resolution) for resolution in RESOLUTIONS])
 
 
 def user_search(request: Request) -> Response:
@@ -123,7 +124,7 @@ def user_search(request: Request) -> Response:
     users = site.users
     if str(request.arg("includeInactive", "false")).lower() != "true":
         users = [u for u in users if u.active]
-    return Response(200, [site.user_json(u) for u in bare_array(request, users, default_size=50, cap=1000)])
+    return Response(200, [site.render.user_json(u) for u in bare_array(request, users, default_size=50, cap=1000)])
 
 
 # (method(s), template, handler, anonymous)

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .data import Issue, Site
+from .data import Site
+from .model import Issue
 
 UTC = timezone.utc
 

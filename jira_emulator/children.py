@@ -20,7 +20,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from .data import Issue
+from .model import Issue
 from .wire import HttpError, Request, Response, decode_token, encode_token, page_bean
 
 API = "/rest/api/3"
@@ -48,7 +48,7 @@ def issue_comments(request: Request) -> Response:
     comments = issue.comments[::-1] if order == "-created" else issue.comments
     start = max(request.int_arg("startAt", 0), 0)
     size = min(max(request.int_arg("maxResults", 100), 0), 100)
-    page = [request.site.comment_json(issue, c) for c in comments[start:start + size]]
+    page = [request.site.render.comment_json(issue, c) for c in comments[start:start + size]]
     return Response(200, {"startAt": start, "maxResults": size, "total": len(comments), "comments": page})
 
 
@@ -59,13 +59,13 @@ def issue_worklogs(request: Request) -> Response:
         size = min(max(int(request.arg("maxResults", 5000)), 0), 5000)
     except ValueError:
         raise HttpError(404, "Issue does not exist or you do not have permission to see it.") from None
-    page = [request.site.worklog_json(issue, w) for w in issue.worklogs[start:start + size]]
+    page = [request.site.render.worklog_json(issue, w) for w in issue.worklogs[start:start + size]]
     return Response(200, {"startAt": start, "maxResults": size, "total": len(issue.worklogs), "worklogs": page})
 
 
 def issue_changelogs(request: Request) -> Response:
     issue = _issue(request)
-    values = [request.site.history_json(h) for h in issue.histories]
+    values = [request.site.render.history_json(h) for h in issue.histories]
     return Response(200, page_bean(request, values, default_size=100, cap=100))
 
 
@@ -74,7 +74,7 @@ def issue_bulkfetch(request: Request) -> Response:
     wanted = request.arg_list("fields") or ["*navigable"]
     expand = set(request.arg_list("expand"))
     found = [site.find_issue(str(key)) for key in _id_list(request, "issueIdsOrKeys", 100, "issueIdsOrKeys")]
-    issues = [site.issue_bean(i, wanted, expand, comment_cap=100) for i in found if i is not None]
+    issues = [site.render.issue_bean(i, wanted, expand, comment_cap=100) for i in found if i is not None]
     return Response(200, {"issueErrors": [], "issues": issues})
 
 
@@ -91,7 +91,7 @@ def changelog_bulkfetch(request: Request) -> Response:
     entries = []
     for issue in issues.values():
         for history in issue.histories:
-            body = site.history_json(history)
+            body = site.render.history_json(history)
             if field_ids:
                 body["items"] = [item for item in body["items"] if item.get("fieldId") in field_ids]
                 if not body["items"]:
@@ -114,7 +114,7 @@ def changelog_bulkfetch(request: Request) -> Response:
 def comment_list(request: Request) -> Response:
     site = request.site
     wanted = {str(i) for i in _id_list(request, "ids", 1000, "ids")}
-    values = [site.comment_json(issue, c) for issue in site.issues for c in issue.comments if c.id in wanted]
+    values = [site.render.comment_json(issue, c) for issue in site.issues for c in issue.comments if c.id in wanted]
     return Response(200, {"isLast": True, "maxResults": 1048576, "startAt": 0, "total": len(values),
                           "values": values})
 
@@ -122,7 +122,7 @@ def comment_list(request: Request) -> Response:
 def worklog_list(request: Request) -> Response:
     site = request.site
     wanted = {str(i) for i in _id_list(request, "ids", 1000, "ids")}
-    return Response(200, [site.worklog_json(issue, w) for issue in site.issues for w in issue.worklogs
+    return Response(200, [site.render.worklog_json(issue, w) for issue in site.issues for w in issue.worklogs
                           if w.id in wanted])
 
 
@@ -157,4 +157,5 @@ def get_issue(request: Request) -> Response:
     if issue is None:
         raise HttpError(404, "Issue does not exist or you do not have permission to see it.")
     wanted = request.arg_list("fields") or ["*all"]
-    return Response(200, request.site.issue_bean(issue, wanted, set(request.arg_list("expand")), comment_cap=100))
+    expand = set(request.arg_list("expand"))
+    return Response(200, request.site.render.issue_bean(issue, wanted, expand, comment_cap=100))

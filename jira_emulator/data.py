@@ -1,0 +1,169 @@
+"""The emulated Jira site: its data, Jira's clock, and the edits tests make between runs.
+
+Generating the data is generate.py's job, rendering it as JSON render.py's; the
+records themselves are plain dataclasses in model.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .boards import Board, make_boards
+from .generate import Generator, hex_id, uuid_from
+from .model import DATA_END, RESOLUTIONS, UTC, Account, Comment, Issue, User, adf, to_millis
+from .render import CloudRendering
+
+
+class Site:
+    """One Jira Cloud site: its users, projects, issues and the credentials it accepts."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        seed: int = 42,
+        issues: int = 200,
+        projects: int = 5,
+        users: int = 230,
+        site_zone: str = "America/Los_Angeles",
+        profile_zone: str = "Australia/Sydney",
+        busy_every: int = 10,
+        boards: int = 12,
+        flavour: str = "cloud",
+        custom_fields: int = 0,
+    ) -> None:
+        """`custom_fields`: that many more custom fields on every issue, of the common
+        types in turn (text, number, select, multi-select, date-time, user, rich text,
+        labels), as a site with years of configuration has.  Like the captured issue
+        (28 of its 36 custom fields null), each is set on one issue in four.
+
+        `busy_every`: one issue in that many has more children than Jira sends inline
+        (always more histories; every 4th of those more comments, every 50th more
+        worklogs; the first one 150 histories, 60 comments and 35 worklogs)."""
+        self.base_url = base_url.rstrip("/")
+        self.flavour = flavour  # "cloud" or "datacenter"
+        # Jira's clock (`now()`): real time moved by `clock_offset`, so tests can let time pass.
+        self.clock_offset = timedelta(0)
+        # Search is eventually consistent: an issue updated less than `index_lag` before
+        # now() is not found by JQL search yet (Jira's "search index lag").
+        self.index_lag = timedelta(0)
+        # Tests that move the clock back into the generated history set this: edits after
+        # the moved now() have not happened yet, so search cannot see them (by default an
+        # issue dated after now is one imported with a future date, and search finds it).
+        self.future_unborn = False
+        self.ambiguous_fold = 0  # which instant a JQL wall time in a repeated hour means (see jql.py)
+        # Called with the page number after each search page is served: tests edit
+        # issues here, as users do while a sync pages.  Page tokens are offsets, so
+        # an edited issue leaving the result set shifts later ones (the worst case).
+        self.on_search_page: Callable[[int], None] | None = None
+        # `/users/search` leaves every n-th user out of the page it serves (after paging,
+        # as Jira's visibility filters do), so pages come short before the last one.
+        self.hidden_user_every = 0
+        # Endpoints (path templates) the account lacks a permission for, with Jira's message.
+        self.forbidden: dict[str, str] = {}
+        self.site_zone = ZoneInfo(site_zone)
+        self.rng = random.Random(seed)
+        self.render = CloudRendering(self)
+        make = self.generator = Generator(self.rng, self.render, busy_every)
+        self.cloud_id = str(uuid_from(self.rng))
+        self.users = make.users = make.make_users(users)
+        secret = hashlib.sha1(str(seed).encode()).hexdigest()
+        self.account = Account(
+            email="ada@example.com",
+            api_token="emulator-api-token-" + secret[:16],
+            password="emulator-password-" + secret[16:28],
+            personal_access_token="emulator-pat-" + secret[28:40] + secret[:12],
+            user=User(
+                account_id=hex_id(self.rng),
+                display_name="Ada Lovelace (sync bot)",
+                email="ada@example.com",
+                time_zone=profile_zone,
+            ),
+        )
+        self.users.insert(0, self.account.user)
+        self.projects = make.projects = make.make_projects(projects)
+        self.issues: list[Issue] = make.issues
+        for index in range(issues):
+            self.issues.append(make.make_issue(index))
+        self.issues_by_id = {issue.id: issue for issue in self.issues}
+        self.boards: list[Board] = make_boards(self.rng, self.projects, boards, DATA_END)
+        self.extra_fields = [make.extra_field(number) for number in range(custom_fields)]
+
+    def record_counts(self) -> dict[str, int]:
+        """How many records a complete sync of each stream must deliver."""
+        return {"issues": len(self.issues), "projects": len(self.projects), "users": len(self.users),
+                "resolutions": len(RESOLUTIONS),
+                "comments": sum(len(i.comments) for i in self.issues),
+                "worklogs": sum(len(i.worklogs) for i in self.issues),
+                "changelogs": sum(len(i.histories) for i in self.issues),
+                "boards": len(self.boards),
+                # Per board that lists it: a sprint shown on two boards comes twice.
+                "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards)}
+
+    # ---- mutations tests use ---------------------------------------------------------
+
+    def after_search_page(self, page: int) -> None:
+        if self.on_search_page is not None:
+            self.on_search_page(page)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def searchable(self, issues: list[Issue]) -> list[Issue]:
+        """The issues search can see now: not those edited within `index_lag`, nor, when
+        `future_unborn` is set, those edited after now()."""
+        if self.future_unborn:
+            issues = [issue for issue in issues if issue.updated <= self.now()]
+        if not self.index_lag:
+            return issues
+        horizon = self.now() - self.index_lag
+        return [issue for issue in issues if issue.updated <= horizon]
+
+    def touch(self, issue_id: str, when: datetime) -> None:
+        """Record an edit of an issue at `when` (an aware datetime)."""
+        self.issues_by_id[issue_id].updated = to_millis(when.astimezone(UTC))
+
+    def datacenter_identity(self, account_id: str) -> tuple[str, str]:
+        """A user's Data Center `key` and `name` (user names: the e-mail's local part)."""
+        if not hasattr(self, "_dc_identities"):
+            self._dc_identities: dict[str, tuple[str, str]] = {}
+            taken: set[str] = set()
+            for index, user in enumerate(self.users):
+                name = (user.email or user.display_name).split("@")[0].lower().replace(" ", ".")
+                if name in taken:
+                    name = f"{name}{index}"
+                taken.add(name)
+                self._dc_identities[user.account_id] = (f"JIRAUSER{10000 + index}", name)
+        return self._dc_identities.get(account_id, ("JIRAUSER0", "unknown"))
+
+    def find_issue(self, id_or_key: str) -> Issue | None:
+        found = self.issues_by_id.get(id_or_key)
+        return found or next((i for i in self.issues if i.key == id_or_key), None)
+
+    def add_comment(self, issue_id: str, when: datetime) -> Comment:
+        """A new comment; like Jira, commenting also moves the issue's `updated`."""
+        issue = self.issues_by_id[issue_id]
+        when = to_millis(when.astimezone(UTC))
+        comment = Comment(self.generator.next_comment_id(), self.account.user, adf("Added later"), when, when)
+        issue.comments.append(comment)
+        issue.updated = max(issue.updated, when)
+        return comment
+
+    def add_issue(self, project_key: str, created: datetime) -> Issue:
+        project = next(p for p in self.projects if p.key == project_key)
+        index = len(self.issues)
+        issue = Issue(
+            id=str(10000 + index),
+            key=f"{project.key}-{sum(1 for i in self.issues if i.project is project) + 1}",
+            project=project,
+            created=to_millis(created.astimezone(UTC)),
+            updated=to_millis(created.astimezone(UTC)),
+            static_fields=self.generator.static_fields(index, project, "todo", created),
+        )
+        self.issues.append(issue)
+        self.issues_by_id[issue.id] = issue
+        return issue
