@@ -9,7 +9,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.io_base import SingerWriter
 
 from tap_jira.cli import main
-from tap_jira.records import LeanRecordOutput
+from tap_jira.sdk_private import LeanRecordOutput
 from tap_jira.tap import TapJira
 
 TapJira.message_writer_class = SingerWriter

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from . import client, logs, shapes, signals, state_file
+from . import logs, shapes, signals, state_file
+from .api.answers import RECURSION_LIMIT
 from .errors import ConfigError, StateError, TapJiraError
 from .memory import tune_allocator
 from .tap import TapJira
@@ -24,7 +25,7 @@ JSON_ARGUMENTS = {"--config": "config", "--state": "state", "--catalog": "catalo
 
 def main() -> None:
     tune_allocator()
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), client.RECURSION_LIMIT))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     logs.install()
     signals.install()
     argv = sys.argv[1:]

@@ -73,6 +73,8 @@ class Progress:
     # ---- reporting ---------------------------------------------------------------------
 
     def start(self) -> None:
+        """The run begins (its clock starts here), and so do the progress lines."""
+        self.started = self.clock()
         if self.interval > 0 and self._thread is None:
             self._thread = threading.Thread(target=self._report_every_interval, name="progress", daemon=True)
             self._thread.start()

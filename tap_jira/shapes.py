@@ -2,7 +2,7 @@
 
 A page whose list is an object, or an array where an object was due, would otherwise
 yield nothing (a run that "succeeds" with zero rows) or end in a traceback deep in the
-pager.  This is one table checked in one place (`JiraStream.validate_response`), so a
+pager.  This is one table checked in one place (`api.answers.check`), so a
 new endpoint adds one row.
 """
 

@@ -9,15 +9,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from . import config as settings
+from .auth.modes import auth_type
 from .errors import ConfigError, JiraAPIError
+from .settings import Settings
 
 CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
 
@@ -46,14 +47,13 @@ class JiraSite:
 Fetch = Callable[[str], requests.Response]
 
 
-def resolve_site(config: Mapping[str, Any], fetch: Fetch) -> JiraSite:
-    base_url = config["base_url"].rstrip("/")
-    mode = settings.auth_type(config)
-    if mode == "oauth2" or config.get("cloud_id"):
-        gateway = (config.get("api_gateway_url") or settings.DEFAULT_API_GATEWAY_URL).rstrip("/")
-        cloud_id = config.get("cloud_id") or _find_cloud_id(base_url, gateway, fetch)
+def resolve_site(settings: Settings, fetch: Fetch) -> JiraSite:
+    base_url = settings.base_url.rstrip("/")
+    if auth_type(settings.config) == "oauth2" or settings.cloud_id:
+        gateway = settings.api_gateway_url.rstrip("/")
+        cloud_id = settings.cloud_id or _find_cloud_id(base_url, gateway, fetch)
         return JiraSite(f"{gateway}/ex/jira/{cloud_id}", cloud=True, cloud_id=cloud_id)
-    deployment = config.get("deployment_type")
+    deployment = settings.deployment_type
     if deployment:
         return JiraSite(base_url, cloud=deployment == "cloud")
     if (urlsplit(base_url).hostname or "").endswith(CLOUD_HOST_SUFFIXES):

@@ -1,27 +1,30 @@
-"""The tap: its settings and its streams."""
+"""The tap: its settings, its streams, and the run they share."""
 
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import Any, ClassVar
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
+from typing_extensions import override
 
-from . import config as settings
-from . import logs, signals
+from . import logs, signals, validation
 from .errors import ConfigError
-from .progress import Progress
+from .run import RunContext
+from .sdk_private import PrivateTapHooks
+from .settings import CONFIG_SCHEMA, SECRET_KEYS
 from .streams import STREAM_TYPES
 from .streams.issues import IssuesStream
 
 
-class TapJira(Tap):
+class TapJira(PrivateTapHooks):
     """Singer tap for Jira."""
 
     name = "tap-jira"
     package_name = "tap-jira"
-    config_jsonschema = settings.CONFIG_SCHEMA
+    config_jsonschema = CONFIG_SCHEMA
     # The SDK's msgspec writer encodes a wide issue several times faster than its
     # default simplejson writer; the lines are the same JSON (benchmarks/cpu.py).
     message_writer_class = signals.GuardedWriter
@@ -35,42 +38,38 @@ class TapJira(Tap):
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
     ]
-    # `/myself` of the token owner, read once per run by the first stream that syncs.
-    jira_myself: dict[str, Any] | None = None
-    # Built by the first stream that needs them; see JiraStream.authenticator and .site.
-    jira_auth: Any = None
-    jira_site: Any = None
-    jira_pacer: Any = None
-    jira_clock: Any = None
-    jira_progress: Progress | None = None  # this run's counters, set by sync_all
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for key in settings.SECRET_KEYS:  # never logged, whatever logs them
+        for key in SECRET_KEYS:  # never logged, whatever logs them
             logs.redact_value(self.config.get(key))
         # A line per request and per partition buries what a person wants to follow
         # (435 lines for 10,000 issues); the progress lines and summary say it instead.
-        if not self.config.get("log_metrics") and self.metrics_logger.getEffectiveLevel() > logging.DEBUG:
+        if not self.run.settings.log_metrics and self.metrics_logger.getEffectiveLevel() > logging.DEBUG:
             self.metrics_logger.setLevel(logging.WARNING)
 
-    def _setup_signal_handlers(self) -> None:
-        # The SDK's handler exits 0 and waits for workers; see signals.py.
+    @cached_property
+    def run(self) -> RunContext:
+        """Built on first use: the SDK discovers streams inside its own __init__."""
+        return RunContext.build(self.config, self.metrics_logger, user_agent=f"tap-jira/{self.plugin_version}")
+
+    @override
+    def check_config(self) -> None:
+        validation.check(self.config)
+
+    @override
+    def install_signal_handlers(self) -> None:
         signals.install()
 
+    @override
     def discover_streams(self) -> list[Stream]:
-        streams: list[Stream] = [stream_type(self) for stream_type in STREAM_TYPES]
+        streams: list[Stream] = [stream_type(self, self.run) for stream_type in STREAM_TYPES]
         for stream in streams:  # the SDK repeats these per board and per batch of issues
             stream.logger.addFilter(logs.FirstPartitionOnly())
         return streams
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # One line naming the key instead of the SDK's multi-line schema dump.
-        # Discovery and --about pass raise_errors=False: they need no config.
-        if raise_errors:
-            settings.check(self.config)
-        return super()._validate_config(raise_errors=raise_errors)
-
-    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; the checks must run first
+    @override
+    def before_sync(self) -> None:
         # The SDK ignores catalog entries it has no stream for: say so instead of
         # succeeding without the data that was asked for.
         if self.input_catalog is not None:
@@ -80,18 +79,14 @@ class TapJira(Tap):
                 raise ConfigError(f"the catalog selects {', '.join(repr(name) for name in unknown)}, which tap-jira "
                                   f"does not have (its streams: {', '.join(sorted(self.streams))}); "
                                   "run discovery again")
-        interval = self.config.get("progress_interval_seconds", settings.DEFAULT_PROGRESS_INTERVAL)
-        self.jira_progress = progress = Progress(float(interval))  # before the first request
         # A state bookmark ahead of Jira's clock is refused before any stream emits.
         issues = self.streams.get("issues")
         if isinstance(issues, IssuesStream) and (issues.selected or any(c.selected for c in issues.child_streams)):
-            issues.check_bookmarks()
-        progress.start()
-        failed = True
-        try:
-            super().sync_all()
-            failed = False
-        finally:
-            progress.stop()
-            # A failed run needs it most: what was written, and where the next run starts.
-            progress.log_summary(self.state.get("bookmarks") or {}, failed=failed)
+            issues.search_window()
+        self.run.progress.start()
+
+    @override
+    def after_sync(self, *, failed: bool) -> None:
+        self.run.progress.stop()
+        # A failed run needs it most: what was written, and where the next run starts.
+        self.run.progress.log_summary(self.state.get("bookmarks") or {}, failed=failed)

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from tap_jira import config as settings
+from tap_jira.auth import modes
 from tap_jira.auth.oauth2 import OAuth2Auth
 from tap_jira.auth.scopes import scope_for
 from tap_jira.auth.token_store import TokenStore, default_path, fingerprint
@@ -56,8 +56,8 @@ def test_stored_token_wins_over_a_config_token_it_has_retired(tmp_path):
     ],
 )
 def test_auth_mode_and_deployment_follow_the_credentials(config, mode, datacenter):
-    assert settings.auth_type(config) == mode
-    assert settings.is_datacenter_hint(config) is datacenter
+    assert modes.auth_type(config) == mode
+    assert modes.is_datacenter_hint(config) is datacenter
 
 
 def test_site_urls_match_regardless_of_case_and_trailing_slash():

@@ -192,7 +192,7 @@ def test_request_budget_for_issues_and_children(tmp_path):
 
 
 def test_deselected_properties_never_reach_the_output(tmp_path):
-    """Records skip the SDK's selection walk only when nothing is deselected (records.py)."""
+    """Records skip the SDK's selection walk only when nothing is deselected (sdk_private.py)."""
     with JiraEmulator(seed=5, issues=60, projects=2, users=10) as emulator:
         catalog = catalog_selecting(tmp_path, emulator, "issues", "comments")
         deselect = {"issues": ("fields", "self"), "comments": ("body",)}
@@ -209,7 +209,7 @@ def test_deselected_properties_never_reach_the_output(tmp_path):
 
 
 def test_wide_issues_arrive_with_every_custom_field_intact(tmp_path):
-    """Root-only conformance and the msgspec reader and writer (records.py, client.py)
+    """Root-only conformance and the msgspec reader and writer (sdk_private.py, api/answers.py)
     must not change a nested value: every generated custom field arrives as Jira sent it."""
     with JiraEmulator(seed=6, issues=40, projects=2, users=10, custom_fields=60) as emulator:
         run = run_tap(tmp_path, emulator.config(), catalog=catalog_selecting(tmp_path, emulator, "issues"))

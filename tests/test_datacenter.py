@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
-import requests
 
 from jira_emulator import JiraEmulator
-from tap_jira.auth import BearerAuth
+from tap_jira.api.client import JiraClient
 from tap_jira.children.fetch import ChildFetcher
-from tap_jira.errors import JiraAPIError
+from tap_jira.progress import Progress
+from tap_jira.settings import Settings
+from tap_jira.timestamps import JiraClock
 from tests.conftest import run_tap
 
 
@@ -18,19 +21,11 @@ def datacenter():
         yield running
 
 
-def _call(emulator: JiraEmulator):
-    """The fetcher's `call` over plain requests with a PAT (no SDK stream needed)."""
-    auth = BearerAuth(emulator.site.account.personal_access_token)
-
-    def call(method: str, path: str, params: dict | None = None, body: dict | None = None,
-             for_stream: str | None = None):
-        response = requests.request(method, f"{emulator.base_url}/rest/api/2{path}", params=params, json=body,
-                                    auth=auth, timeout=10)
-        if not response.ok:
-            raise JiraAPIError(response.text, response.status_code)
-        return response.json()
-
-    return call
+def _client(emulator: JiraEmulator) -> JiraClient:
+    """The run's client on its own (no tap, no stream), with a PAT."""
+    config = emulator.config(auth="pat")
+    settings = Settings.from_config({**config, "deployment_type": "datacenter"})
+    return JiraClient(settings, JiraClock(), Progress(0), logging.getLogger("test-metrics"), user_agent="tests")
 
 
 def test_without_bulk_endpoints_every_child_comes_per_issue(datacenter):
@@ -38,7 +33,8 @@ def test_without_bulk_endpoints_every_child_comes_per_issue(datacenter):
     site = datacenter.site
     busy = [issue for issue in site.issues if len(issue.comments) > 20 and len(issue.histories) > 40][:3]
     ids = [issue.id for issue in busy] + ["999999"]  # the last one was deleted since the search
-    fetcher = ChildFetcher(_call(datacenter), bulk=False)
+    fetcher = ChildFetcher(_client(datacenter))
+    assert not fetcher.bulk
     comments, changelogs = fetcher.comments(ids), fetcher.changelogs(ids)
     for issue in busy:
         assert [c["id"] for c in comments[issue.id]] == [c.id for c in issue.comments]

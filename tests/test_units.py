@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tap_jira import config, jql, timestamps
+from tap_jira import jql, timestamps, validation
+from tap_jira.api.pagination import BareArrayPaginator, PageBeanPaginator, StartAtTotalPaginator
+from tap_jira.auth.modes import auth_type
 from tap_jira.errors import ConfigError
-from tap_jira.pagination import BareArrayPaginator, PageBeanPaginator, StartAtTotalPaginator
 
 UTC = timezone.utc
 
@@ -119,25 +120,25 @@ def test_config_problems_name_the_key(change, names):
     bad = {**GOOD, **change}
     bad = {k: v for k, v in bad.items() if v is not None}
     with pytest.raises(ConfigError, match=names.replace("(", r"\(").replace(")", r"\)")):
-        config.check(bad)
+        validation.check(bad)
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost/jira", "http://[::1]:9", "http://127.5.5.5"])
 def test_plain_http_is_fine_on_loopback(url):
-    config.check({**GOOD, "base_url": url})
+    validation.check({**GOOD, "base_url": url})
 
 
 def test_secret_values_never_appear_in_config_errors():
     with pytest.raises(ConfigError) as caught:
-        config.check({**GOOD, "api_token": 12345678})
+        validation.check({**GOOD, "api_token": 12345678})
     assert "12345678" not in str(caught.value)
 
 
 def test_auth_type_is_inferred_from_the_keys_present():
-    assert config.auth_type(GOOD) == "basic"
-    assert config.auth_type({"personal_access_token": "x"}) == "pat"
-    assert config.auth_type({"consumer_key": "x", "private_key": "y"}) == "oauth1"
-    assert config.auth_type({"client_id": "x", "refresh_token": "y"}) == "oauth2"
+    assert auth_type(GOOD) == "basic"
+    assert auth_type({"personal_access_token": "x"}) == "pat"
+    assert auth_type({"consumer_key": "x", "private_key": "y"}) == "oauth1"
+    assert auth_type({"client_id": "x", "refresh_token": "y"}) == "oauth2"
 
 
 # ---- read_ahead: the bounded background prefetch behind the issue batches ----
@@ -205,7 +206,7 @@ def test_the_allocator_is_tuned_on_glibc():
 
 def test_a_wait_jira_asks_for_holds_every_thread():
     """A 429 or 503 with Retry-After, seen by one thread, holds the others' next requests."""
-    from tap_jira.pacing import Pacer
+    from tap_jira.api.pacing import Pacer
 
     for status, reason in ((503, ""), (429, "jira-burst-based"), (429, "jira-quota-global-based")):
         pacer = Pacer(1000)

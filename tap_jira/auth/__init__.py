@@ -10,9 +10,9 @@ from typing import Any
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from .. import config as settings
-from .. import logs
+from .. import logs, settings
 from ..errors import ConfigError
+from .modes import auth_type
 from .oauth2 import OAuth2Auth
 
 
@@ -28,7 +28,7 @@ class BearerAuth(AuthBase):
 
 
 def build_authenticator(config: Mapping[str, Any], *, timeout: float) -> AuthBase:
-    mode = settings.auth_type(config)
+    mode = auth_type(config)
     if mode == "basic":
         # Cloud: account e-mail + API token; Server/DC: username + password.
         user, secret = config.get("email") or config["username"], config.get("api_token") or config["password"]
@@ -40,7 +40,7 @@ def build_authenticator(config: Mapping[str, Any], *, timeout: float) -> AuthBas
         return oauth1_authenticator(config)
     if mode == "oauth2":
         return OAuth2Auth({**config, "oauth_token_url": config.get("oauth_token_url")
-                           or settings.DEFAULT_OAUTH_TOKEN_URL}, timeout=timeout)
+                           or settings.default("oauth_token_url")}, timeout=timeout)
     raise ConfigError(f"config key `auth_type`: {mode!r} is not one of {', '.join(settings.AUTH_TYPES)}")
 
 
@@ -83,7 +83,7 @@ def private_key_pem(config: Mapping[str, Any]) -> str:
 
 def describe(config: Mapping[str, Any]) -> str:
     """Which auth mode we used and what to check, for error messages: never a secret."""
-    mode = settings.auth_type(config)
+    mode = auth_type(config)
     if mode == "basic":
         if config.get("email"):
             gateway = " with `cloud_id` (scoped token)" if config.get("cloud_id") else ""

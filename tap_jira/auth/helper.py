@@ -25,7 +25,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from .. import config as settings
+from .. import settings
+from ..errors import ConfigError
 from ..site import jira_sites, site_key
 from . import private_key_pem
 from .scopes import REQUESTED_SCOPES
@@ -49,8 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     oauth2.add_argument("--site", help="your site's URL, when the grant reaches several")
     oauth2.add_argument("--token-store-path", help="default: one file per client and site in your config directory")
     oauth2.add_argument("--authorize-url", default=DEFAULT_AUTHORIZE_URL)
-    oauth2.add_argument("--token-url", default=settings.DEFAULT_OAUTH_TOKEN_URL)
-    oauth2.add_argument("--api-gateway-url", default=settings.DEFAULT_API_GATEWAY_URL)
+    oauth2.add_argument("--token-url", default=settings.default("oauth_token_url"))
+    oauth2.add_argument("--api-gateway-url", default=settings.default("api_gateway_url"))
     oauth1 = modes.add_parser("oauth1", help="Server/Data Center OAuth 1.0a: get an access token")
     oauth1.add_argument("--base-url", required=True)
     oauth1.add_argument("--consumer-key", required=True)
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         run_oauth2(args) if args.mode == "oauth2" else run_oauth1(args)
-    except (HelperError, settings.ConfigError) as error:
+    except (HelperError, ConfigError) as error:
         sys.exit(f"tap-jira-auth: error: {error}")
     except requests.RequestException as error:
         host = urlsplit(str(error.request.url)).netloc if error.request is not None else "the server"

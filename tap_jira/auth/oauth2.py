@@ -18,10 +18,9 @@ import backoff
 import requests
 from requests.auth import AuthBase
 
-from .. import config as settings
-from .. import logs
+from .. import logs, settings
+from ..api.transport import DeadlineAdapter
 from ..errors import TapJiraError
-from ..transport import DeadlineAdapter
 from .token_store import REMEMBERED_TOKENS, StoreError, TokenStore, default_path, fingerprint
 
 # Refresh this long before the access token expires (or at half its life if shorter).

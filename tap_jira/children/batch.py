@@ -7,6 +7,8 @@ in issue order, so the fetches can later run in parallel without touching them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .fetch import CHANGELOG_BULK_ISSUES, CHANGELOG_BULK_PAGE, ChildFetcher
@@ -76,3 +78,29 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
             records.extend({**child, "issueId": issue_id} for child in children)
         collected[stream] = records
     return collected
+
+
+# A batch's children are fetched while the next batch is read; with one batch read
+# ahead (see IssuesStream.get_records), two batches' fetches can overlap.
+CHILD_FETCH_THREADS = 2
+Children = dict[str, list[dict[str, Any]]]
+
+
+def batches(issues: Iterable[dict[str, Any]], streams: set[str],
+            fetch_children: Callable[[list[dict[str, Any]]], Children]
+            ) -> Iterator[tuple[list[dict[str, Any]], Future[Children]]]:
+    """The issues in batches (see `BatchPlan`), each with its children being fetched on a
+    thread of their own, so that the next batch's issues are read meanwhile."""
+    plan = BatchPlan(streams)
+    batch: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=CHILD_FETCH_THREADS, thread_name_prefix="children") as pool:
+        for issue in issues:
+            issue["id"] = str(issue["id"])  # some Jiras and proxies send numbers: match children by value
+            if not plan.fits(issue):
+                yield batch, pool.submit(fetch_children, batch)
+                batch = []
+                plan.clear()
+            plan.add(issue)
+            batch.append(issue)
+        if batch:
+            yield batch, pool.submit(fetch_children, batch)

@@ -21,19 +21,23 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import JiraAPIError
+import requests
+from singer_sdk.pagination import BaseAPIPaginator
 
-# call(method, path relative to the platform REST API, params=..., body=..., for_stream=...) -> parsed JSON
-ApiCall = Callable[..., Any]
+from ..api.client import JiraClient
+from ..api.pagination import NextPageTokenPaginator, StartAtTotalPaginator
+from ..errors import JiraAPIError
 
 CHANGELOG_BULK_ISSUES = 1000
 CHANGELOG_BULK_PAGE = 10000  # the request schema's maximum
 ISSUE_BULK_ISSUES = 100
 COMMENT_PAGE = 100
 WORKLOG_PAGE = 5000
+# The stream that sends these requests (metrics); each is counted for the child stream it reads.
+SENDER = "issues"
 
 logger = logging.getLogger("tap-jira")
 
@@ -43,34 +47,29 @@ def chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 class ChildFetcher:
-    def __init__(self, call: ApiCall, bulk: bool = True) -> None:
-        self.call = call
-        self.bulk = bulk  # Jira Cloud's bulk endpoints exist
+    def __init__(self, client: JiraClient) -> None:
+        self.client = client
+        self.bulk = client.site.cloud  # Jira Cloud's bulk endpoints exist
 
     def changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         if not self.bulk:
             return self._each(issue_ids, self._changelog_of_one)
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for ids in chunks(issue_ids, CHANGELOG_BULK_ISSUES):
-            token: str | None = None
-            while True:
-                body: dict[str, Any] = {"issueIdsOrKeys": ids, "maxResults": CHANGELOG_BULK_PAGE}
-                if token:
-                    body["nextPageToken"] = token
-                page = self.call("POST", "/changelog/bulkfetch", body=body, for_stream="changelogs")
-                for entry in page.get("issueChangeLogs") or []:
+            def page(token: Any, ids: list[str] = ids) -> tuple[None, dict[str, Any]]:
+                return None, {"issueIdsOrKeys": ids, "maxResults": CHANGELOG_BULK_PAGE,
+                              **({"nextPageToken": token} if token else {})}
+            for response in self._pages("POST", "/changelog/bulkfetch", NextPageTokenPaginator(), page, "changelogs"):
+                for entry in response.json().get("issueChangeLogs") or []:
                     found[str(entry["issueId"])].extend(entry.get("changeHistories") or [])
-                token = page.get("nextPageToken")
-                if not token or token == "null":  # documented as "null" on the last page
-                    break
         return dict(found)
 
     def comments(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
         still_short: list[str] = [] if self.bulk else list(issue_ids)
         for ids in chunks(issue_ids, ISSUE_BULK_ISSUES) if self.bulk else ():
-            page = self.call("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]},
-                             for_stream="comments")
+            page = self.client.request("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]},
+                                       stream=SENDER, for_stream="comments")
             for issue in page.get("issues") or []:
                 envelope = (issue.get("fields") or {}).get("comment") or {}
                 # Entries that are not objects are no comments: page the issue's comments instead.
@@ -91,8 +90,8 @@ class ChildFetcher:
 
     def _changelog_of_one(self, issue_id: str) -> list[dict[str, Any]] | None:
         try:
-            issue = self.call("GET", f"/issue/{issue_id}", params={"fields": "id", "expand": "changelog"},
-                              for_stream="changelogs")
+            issue = self.client.request("GET", f"/issue/{issue_id}", params={"fields": "id", "expand": "changelog"},
+                                        stream=SENDER, for_stream="changelogs")
         except JiraAPIError as error:
             _skip_if_gone(error, "changelog", f"/issue/{issue_id}")
             return None
@@ -107,24 +106,30 @@ class ChildFetcher:
                 found[issue_id] = children
         return found
 
+    def _pages(self, method: str, path: str, paginator: BaseAPIPaginator[Any],
+               page: Callable[[Any], tuple[Any, Any]], stream: str) -> Iterator[requests.Response]:
+        return self.client.paginate(method, self.client.site.rest + path, paginator, page, stream=SENDER,
+                                    for_stream=stream)
+
     def _paged(self, path: str, key: str, size: int, extra: dict[str, Any] | None = None) -> list[dict] | None:
         """startAt/total paging (no `isLast` on these endpoints); None if the issue is gone."""
         items: list[dict[str, Any]] = []
-        while True:
-            try:
-                page = self.call("GET", path, params={"startAt": len(items), "maxResults": size, **(extra or {})},
-                                 for_stream=key)
-            except JiraAPIError as error:
-                _skip_if_gone(error, key, path)
-                return None
-            batch = page.get(key) or []
-            items.extend(batch)
-            if not batch or len(items) >= (page.get("total") or 0):
-                return items
+
+        def page(start: Any) -> tuple[dict[str, Any], None]:
+            return {"startAt": start or 0, "maxResults": size, **(extra or {})}, None
+        try:
+            for response in self._pages("GET", path, StartAtTotalPaginator(key), page, key):
+                batch = response.json().get(key) or []
+                if not batch:
+                    break
+                items.extend(batch)
+        except JiraAPIError as error:
+            _skip_if_gone(error, key, path)
+            return None
+        return items
 
 
 def _skip_if_gone(error: JiraAPIError, what: str, path: str) -> None:
     if error.status != 404:
         raise error
     logger.warning("Skipping the %s of an issue deleted or hidden since the search (%s)", what, path)
-    return None

@@ -18,9 +18,12 @@ import copy
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .. import config as settings
+from typing_extensions import override
+
 from .. import timestamps
-from ..client import JiraStream
+from ..auth.modes import is_datacenter_hint
+from ..sdk_private import mark_state_changed
+from .base import JiraStream
 from .issues import CHILD_WINDOW_KEY, IssuesStream
 
 if TYPE_CHECKING:
@@ -36,24 +39,33 @@ class IssueChildStream(JiraStream):
     replication_key = "updated"
     instants: tuple[str, ...] = ("created", "updated")  # Jira timestamps normalised to UTC
 
-    @property
-    def issues(self) -> IssuesStream:
-        issues = self._tap.streams[IssuesStream.name]
-        assert isinstance(issues, IssuesStream)
-        return issues
-
+    @override
     def bookmark_ceiling(self) -> str | None:
-        return self.issues.bookmark_ceiling()
+        ceiling = self.run.children.ceiling
+        return ceiling() if ceiling is not None else None
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        issues = self.issues
-        for record in issues.batch_children.get(self.name, []):
-            yield self.normalise(record, issues.batch_keys)
+        batch = self.run.children.batch
+        for record in batch.records.get(self.name, []):
+            yield self.normalise(record, batch.issue_keys)
         # Every child of the batch's issues is out: the next run may start from there.
-        # (The SDK has no hook for extra state, so this writes to its state dict.)
-        if issues.batch_high_water:
-            self.stream_state[CHILD_WINDOW_KEY] = issues.batch_high_water
-        self.state_manager.is_flushed = False
+        # (The SDK has no hook for extra state, so this writes to its own state dict.)
+        if batch.high_water:
+            self.stream_state[CHILD_WINDOW_KEY] = batch.high_water
+        mark_state_changed(self)
+
+    @override
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """The SDK calls this on each selected child once the issues stream is done: if
+        the search read its whole window, every child before the window's end is out."""
+        end = self.run.children.searched_until
+        if state is None and end:
+            searched = self.stream_state.get(CHILD_WINDOW_KEY)
+            if not searched or timestamps.parse_setting(searched) < timestamps.parse_setting(end):
+                self.stream_state[CHILD_WINDOW_KEY] = end
+            mark_state_changed(self)
+        super().finalize_state_progress_markers(state)
 
     def normalise(self, record: dict[str, Any], issue_keys: dict[str, str]) -> dict[str, Any]:
         """Jira's instants in UTC.  One that is missing where the bookmark needs it, or is
@@ -90,7 +102,7 @@ class RichTextChildStream(IssueChildStream):
     @cached_property
     def schema(self) -> dict[str, Any]:  # type: ignore[override]
         schema = copy.deepcopy(super().schema)
-        if settings.is_datacenter_hint(self.config):
+        if is_datacenter_hint(self.config):
             prop = schema["properties"][self.rich_text]
             prop["type"] = ["string", "null"]
             prop.pop("additionalProperties", None)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.pagination import SinglePagePaginator
 
-from .. import config as settings
-from ..client import JiraStream
+from ..api.pagination import BareArrayPaginator, PageBeanPaginator
+from ..auth.modes import is_datacenter_hint
 from ..errors import ConfigError
-from ..pagination import BareArrayPaginator, PageBeanPaginator
+from .base import JiraStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -32,7 +32,7 @@ class PageBeanStream(JiraStream):
         return PageBeanPaginator()
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
-        return {"startAt": next_page_token or 0, "maxResults": settings.page_size(self.config, self.page_cap)}
+        return {"startAt": next_page_token or 0, "maxResults": self.run.settings.page_size_for(self.page_cap)}
 
 
 class PlatformListStream(PageBeanStream):
@@ -71,7 +71,7 @@ class ProjectsStream(PlatformListStream):
         }
 
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
-        wanted = {key.upper() for key in self.config.get("projects") or ()}
+        wanted = {key.upper() for key in self.run.settings.projects}
         return row if not wanted or str(row.get("key") or "").upper() in wanted else None
 
 
@@ -92,7 +92,7 @@ class UsersStream(JiraStream):
         super().__init__(*args, **kwargs)
         # Data Center users have no accountId.  Discovery makes no request, so the
         # key comes from what the config says; `get_records` checks it against the site.
-        self.primary_keys = ("key",) if settings.is_datacenter_hint(self.config) else ("accountId",)
+        self.primary_keys = ("key",) if is_datacenter_hint(self.config) else ("accountId",)
         self._seen: set[str] = set()
 
     @property
@@ -103,7 +103,7 @@ class UsersStream(JiraStream):
         return BareArrayPaginator()
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
-        size = settings.page_size(self.config, USERS_PAGE_CAP, default=USERS_PAGE_CAP)
+        size = self.run.settings.page_size_for(USERS_PAGE_CAP, fallback=USERS_PAGE_CAP)
         params: dict[str, Any] = {"startAt": next_page_token or 0, "maxResults": size}
         if not self.site.cloud:
             params.update(username=".", includeInactive="true")  # "." matches every user

@@ -23,8 +23,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import timestamps
-from .errors import JiraAPIError, endpoint
+from .. import timestamps
+from ..errors import JiraAPIError, endpoint
 from .pacing import Pacer
 
 # requests' own argument types for HTTPAdapter.send.

@@ -2,8 +2,8 @@
 
 Jira caps page sizes silently and may return short pages anywhere, so none of
 these trusts the requested page size: the end is `isLast`, a `total` reached, or
-an empty page.  (Token-paged searches are read by the issues stream itself: ids
-first, then bulk fetches; see streams/issues.py.)
+an empty page.  `JiraClient.paginate` drives every one of them, and each caller says
+where the token goes in its request.
 """
 
 from __future__ import annotations
@@ -67,3 +67,21 @@ class StartAtTotalPaginator(BaseAPIPaginator[int]):
     def get_next(self, response: requests.Response) -> int:
         body = response.json()
         return _next_start(body, body.get(self.items_key) or [])
+
+
+class NextPageTokenPaginator(BaseAPIPaginator["str | None"]):
+    """``nextPageToken`` paging (``/search/jql``, ``/changelog/bulkfetch``).  A token
+    without ``isLast`` is followed: stopping there would drop the rest for good.  The
+    changelog bulk fetch documents its last page's token as the string "null"."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def has_more(self, response: requests.Response) -> bool:
+        body: dict[str, Any] = response.json()
+        token = body.get("nextPageToken")
+        return bool(token) and token != "null" and body.get("isLast") is not True
+
+    def get_next(self, response: requests.Response) -> str | None:
+        token = response.json().get("nextPageToken")
+        return str(token) if token else None

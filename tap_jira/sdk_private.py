@@ -1,4 +1,10 @@
-"""How records leave the tap: the SDK's own path, minus work that cannot change them.
+"""Every override of a private singer-sdk hook, in one module, each saying why.
+
+The SDK is pinned (~=0.54.9), and tests/test_sdk_private.py fails loudly if an
+upgrade renames, removes or re-signs any hook named in `PRIVATE_HOOKS`.  Everything
+else in the tap uses public hooks only.
+
+How records leave the tap: the SDK's own path, minus work that cannot change them.
 
 A Jira issue is a wide, deep object (every field, ~200 custom fields on a real site),
 and the SDK spends most of the tap's CPU on two walks over each record that change
@@ -14,23 +20,41 @@ It also holds what the SDK does per run that loaders need done once or bounded:
   issues, per board), since SDK targets start a new batch at each one;
 - no bookmark past `bookmark_ceiling` (Jira's clock), whatever a record claims.
 
-These override the SDK's private hooks (singer-sdk ~=0.54.9, pinned); no public hook
-does any of it.
+No public hook does any of it.  The tap's own private overrides (`PrivateTapHooks`)
+follow at the end.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import singer_sdk.singerlib as singer
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
+from singer_sdk.helpers import _typing
 from singer_sdk.helpers._typing import conform_record_data_types
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams import _state
 
 if TYPE_CHECKING:
     from collections.abc import Generator
+
+    from .progress import Progress
+
+# (owner, name, its parameters) as this module relies on them; () for an attribute the
+# owner sets (in its __init__, for a class).  Checked against the installed SDK by a test.
+PRIVATE_HOOKS: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
+    (Stream, "_generate_record_messages", ("self", "record")),
+    (Stream, "_write_schema_message", ("self",)),
+    (Stream, "_increment_stream_state", ("self", "latest_record", "context")),
+    (Stream, "_stream_version", ()),  # read as the RECORD messages' version
+    (_typing, "conform_record_data_types", ("stream_name", "record", "schema", "level", "logger")),
+    (_state, "is_flushed", ()),  # StreamStateManager's flag: STATE changed since last written
+    (Tap, "_validate_config", ("self", "raise_errors")),
+    (Tap, "_setup_signal_handlers", ("self",)),
+    (Tap, "sync_all", ("self",)),  # public, but final: overridden to run checks before and a summary after
+)
 
 
 ID_KEYS = ("id", "issueId", "boardId", "originBoardId", "projectId")
@@ -41,6 +65,11 @@ class LeanRecordOutput(Stream):
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
     _schema_written = False
+
+    @property
+    def records_progress(self) -> Progress | None:
+        """The run's counters, which count each record written (streams set it)."""
+        return None
 
     def bookmark_ceiling(self) -> str | None:
         """The latest value a bookmark may take (UTC, fixed width), or None for no limit."""
@@ -89,7 +118,7 @@ class LeanRecordOutput(Stream):
         # as its own, without `pop_deselected_record_properties`, which copies and
         # visits every nested dict of every record even when it has nothing to remove.
         self._coerce_ids(record)
-        progress = self._tap.jira_progress  # type: ignore[attr-defined]
+        progress = self.records_progress
         if not self._selects_every_property:
             for message in super()._generate_record_messages(record):
                 if progress is not None:
@@ -104,4 +133,48 @@ class LeanRecordOutput(Stream):
                 if progress is not None:
                     progress.record(stream_map.stream_alias)  # what is written: after stream maps
                 yield singer.RecordMessage(stream=stream_map.stream_alias, record=mapped,
-                                           version=self._stream_version, time_extracted=utc_now())
+                                           version=self._stream_version,
+                                           time_extracted=datetime.now(timezone.utc))
+
+
+def mark_state_changed(stream: Stream) -> None:
+    """Have the SDK write a STATE message at its next chance: a stream that changes its
+    own state outside `_increment_stream_state` must say so (the SDK's flag is internal)."""
+    stream.state_manager.is_flushed = False
+
+
+class PrivateTapHooks(Tap):
+    """The tap's private overrides: a one-line config error, the tap's own signal
+    handling, and a run framed by checks before it and a summary after it."""
+
+    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK, which has no hook before or after
+        self.before_sync()
+        failed = True
+        try:
+            super().sync_all()
+            failed = False
+        finally:
+            self.after_sync(failed=failed)
+
+    def before_sync(self) -> None:
+        """Checks that must pass before any stream emits."""
+
+    def after_sync(self, *, failed: bool) -> None:
+        """Runs after the last stream, whether the run failed or not."""
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # One line naming the key instead of the SDK's multi-line schema dump.
+        # Discovery and --about pass raise_errors=False: they need no config.
+        if raise_errors:
+            self.check_config()
+        return super()._validate_config(raise_errors=raise_errors)
+
+    def _setup_signal_handlers(self) -> None:
+        # The SDK's handler exits 0 and waits for workers; see signals.py.
+        self.install_signal_handlers()
+
+    def check_config(self) -> None:
+        raise NotImplementedError
+
+    def install_signal_handlers(self) -> None:
+        raise NotImplementedError

@@ -26,8 +26,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-from .config import DEFAULT_REQUESTS_PER_SECOND
-from .errors import TapJiraError, endpoint
+from ..errors import TapJiraError, endpoint
 
 MAX_WAIT_SECONDS = 3600.0
 BURST_SECONDS = 10.0  # bucket size, in seconds of steady rate
@@ -37,7 +36,7 @@ logger = logging.getLogger("tap-jira")
 
 
 class Pacer:
-    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND) -> None:
+    def __init__(self, requests_per_second: float) -> None:
         self.rate = requests_per_second
         self._lock = threading.Lock()
         self._tokens = requests_per_second * BURST_SECONDS

@@ -1,0 +1,40 @@
+"""The hand-off from the issues stream to its child streams.
+
+The issues stream reads a batch of issues, completes their children, and publishes
+them here before it emits the batch's first issue; the SDK then syncs each child
+stream once for that batch (at that first issue, before it is written), and each
+child stream takes its records from here.  So STATE never passes an issue whose
+children are not out yet.  Each child stream writes only its own state, from what
+this says: how far the search has gone (`high_water` per batch, `searched_until`
+once the whole window is read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChildBatch:
+    number: int  # 1, 2, ...: the child streams sync once per number
+    records: dict[str, list[dict[str, Any]]]  # by child stream, in issue order
+    issue_keys: dict[str, str]  # issue id -> key, to name issues in warnings
+    high_water: str  # the newest issue `updated` (UTC) in the batch, capped at the bookmark ceiling
+
+
+@dataclass
+class ChildHandoff:
+    batch: ChildBatch = field(default_factory=lambda: ChildBatch(0, {}, {}, ""))
+    # Set once the search window has been read to its end: every child of every issue
+    # before it is out, so the next run's search may start there.
+    searched_until: str | None = None
+    # The latest value any bookmark of the search may take (see IssuesStream.bookmark_ceiling).
+    ceiling: Callable[[], str] | None = None
+
+    def publish(self, records: dict[str, list[dict[str, Any]]], issue_keys: dict[str, str], high_water: str) -> None:
+        self.batch = ChildBatch(self.batch.number + 1, records, issue_keys, high_water)
+
+    def records_for(self, stream: str) -> list[dict[str, Any]]:
+        return self.batch.records.get(stream, [])
