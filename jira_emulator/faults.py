@@ -28,6 +28,7 @@ import threading
 from dataclasses import dataclass, field
 
 KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow", "garbage", "trickle", "bad_utf8", "bad_gzip")
+RATE_LIMITED = ("burst", "quota")  # answered by Jira itself, after it has read the credentials
 
 
 @dataclass

@@ -26,7 +26,7 @@ from . import routes, wire
 from .auth import ANONYMOUS, Credentials, authenticate
 from .data import Site
 from .datacenter import to_v2
-from .faults import Fault, FaultPlan
+from .faults import RATE_LIMITED, Fault, FaultPlan
 from .latency import BurstLimiter, LatencyModel
 from .oauth1 import CONSUMER_KEY, KEYS, ApplicationLink
 from .oauth2 import AuthorizationServer
@@ -186,7 +186,11 @@ class _Handler(BaseHTTPRequestHandler):
         emulator, site = self.emulator, self.emulator.site
         arrived = time.monotonic()
         fault = emulator.faults.pick(url.path)
-        if fault is not None and self._inject(fault, url.path, arrived):
+        # A proxy's or load balancer's failure comes before Jira reads the credentials;
+        # Jira's own rate limits are per caller, so a 429 comes after (an OAuth 1.0a nonce
+        # is then spent, and the retry must be signed afresh).
+        early = fault is not None and fault.kind not in RATE_LIMITED
+        if early and fault is not None and self._inject(fault, url.path, arrived):
             return
         path, gateway = url.path, False
         if site.flavour == "cloud" and path.startswith(GATEWAY_PREFIX):
@@ -203,6 +207,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             principal = authenticate(sent, site, gateway=bearer_allowed, oauth2=emulator.oauth2,
                                      app_link=emulator.app_link)
+        if fault is not None and not early and self._inject(fault, url.path, arrived):
+            return
         endpoint = route.template if route else path
         self._endpoint = endpoint  # what `rewrites` are told
         try:

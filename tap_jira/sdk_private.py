@@ -31,7 +31,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import singer_sdk.singerlib as singer
-from singer_sdk import Stream, Tap
+from singer_sdk import RESTStream, Stream, Tap
 from singer_sdk.helpers import _typing
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -54,6 +54,12 @@ PRIVATE_HOOKS: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (Tap, "_validate_config", ("self", "raise_errors")),
     (Tap, "_setup_signal_handlers", ("self",)),
     (Tap, "sync_all", ("self",)),  # public, but final: overridden to run checks before and a summary after
+    # Public, but documented as internal ("should not need to be overridden"): called on
+    # each selected child once its parent stream is done (FinalStateHook).
+    (Stream, "finalize_state_progress_markers", ("self", "state")),
+    # Public, replaced whole by streams/base.py (the SDK's paging loop, sent by JiraClient):
+    # it must still be what get_records reads records from.
+    (RESTStream, "request_records", ("self", "context")),
 )
 
 
@@ -135,6 +141,19 @@ class LeanRecordOutput(Stream):
                 yield singer.RecordMessage(stream=stream_map.stream_alias, record=mapped,
                                            version=self._stream_version,
                                            time_extracted=datetime.now(timezone.utc))
+
+
+class FinalStateHook(Stream):
+    """`before_final_state` runs when the SDK finalizes the stream's state at the end of
+    the sync (for a child stream: once its parent is done), before that STATE is written."""
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        if state is None:
+            self.before_final_state()
+        super().finalize_state_progress_markers(state)
+
+    def before_final_state(self) -> None:
+        """A stream's last change to its own state."""
 
 
 def mark_state_changed(stream: Stream) -> None:

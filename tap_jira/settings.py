@@ -228,12 +228,17 @@ class Settings:
             value = default(item.name) if value is None else value
             if value is None:
                 continue
-            if item.name == "projects":
-                value = tuple(value)
-            elif item.type in ("float", "float | None"):
-                value = float(value)
-            elif item.type in ("int", "int | None"):
-                value = int(value)
+            try:
+                if item.name == "projects":
+                    value = tuple(value)
+                elif item.type in ("float", "float | None"):
+                    value = float(value)
+                elif item.type in ("int", "int | None"):
+                    value = int(value)
+            except (TypeError, ValueError):
+                # Discovery and --about do not validate the config; a sync refuses the value
+                # (validation.check) before anything reads it.
+                continue
             values[item.name] = value
         return cls(**values, config=config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
+from importlib.metadata import version
 from typing import Any, ClassVar
 
 from singer_sdk import Stream
@@ -51,7 +52,8 @@ class TapJira(PrivateTapHooks):
     @cached_property
     def run(self) -> RunContext:
         """Built on first use: the SDK discovers streams inside its own __init__."""
-        return RunContext.build(self.config, self.metrics_logger, user_agent=f"tap-jira/{self.plugin_version}")
+        # The SDK's default User-Agent, which RESTStream sent before the client took over.
+        return RunContext.build(self.config, self.metrics_logger, user_agent=f"singer-sdk/{version('singer-sdk')}")
 
     @override
     def check_config(self) -> None:

@@ -219,6 +219,20 @@ def test_datacenter_sync_in_every_mode(datacenter, tmp_path, mode):
     assert_no_secrets(datacenter, run, config)
 
 
+@pytest.mark.parametrize("mode", ["pat", "oauth1", "basic"])
+def test_a_retried_request_is_signed_afresh_in_every_mode(datacenter, tmp_path, mode):
+    """Jira answers its own 429 after reading the credentials, and OAuth 1.0a refuses a
+    nonce it has seen: each try must carry a new signature, on the streams the SDK pages
+    (projects) and on the tap's own calls (the issue search)."""
+    datacenter.faults = FaultPlan([Fault("quota", path="/rest/api/2/project", times=1, retry_after=0.1),
+                                   Fault("quota", path="/rest/api/2/search", times=1, retry_after=0.1)])
+    config = datacenter.config(mode)
+    run = run_tap(tmp_path, config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_complete(datacenter, run, "key")
+    assert run.stderr.count("before try 2 of 8") == 2
+
+
 def test_datacenter_pages_search_by_start_at(datacenter, tmp_path):
     config = datacenter.config("pat", page_size=25, deployment_type="datacenter")
     run = run_tap(tmp_path, config, "--catalog", str(_catalog(tmp_path, config, {"issues"})))

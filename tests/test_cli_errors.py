@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from jira_emulator import JiraEmulator
+from jira_emulator import JiraEmulator, payloads
 from tests.conftest import BIN, TapRun, run_tap
 
 SECRET = "s3cr3t-api-token-value"
@@ -167,3 +167,26 @@ def test_a_missing_permission_is_quoted_and_what_came_before_stays(tmp_path):
                                      "Browse users and groups permission is required", code=1)
         assert "check the account's permissions" in line
         assert len(run.records("issues")) == 20  # streams synced before the refusal stay emitted
+
+
+def test_discovery_needs_no_valid_config_either(tmp_path):
+    """Discovery does not validate (the SDK's own rule): a value a sync would refuse must
+    not end it in a traceback."""
+    config = {"base_url": "https://x.atlassian.net", "max_workers": "four", "request_timeout": [1],
+              "projects": 7}
+    discovered = run_tap(tmp_path, config, "--discover")
+    assert discovered.returncode == 0, discovered.stderr[-2000:]
+    assert len(json.loads(discovered.stdout)["streams"]) == 9
+    refused = run_tap(tmp_path, config)
+    assert_one_line_error(refused, "config key `", "must be of type", code=2)
+
+
+def test_a_jira_that_ignores_start_at_stops_the_run_with_one_line(tmp_path):
+    """A proxy that drops the query string serves the first page again and again: the run
+    stops, naming the endpoint, instead of looping or skipping records."""
+    with JiraEmulator(seed=3, issues=20, projects=2, users=300, boards=1) as emulator:
+        emulator.rewrites = [payloads.replace_key("/project/search", "startAt", 0),
+                             payloads.replace_key("/project/search", "isLast", False)]
+        run = run_tap(tmp_path, emulator.config(page_size=1))
+    line = assert_one_line_error(run, "GET /rest/api/3/project/search answered the same page twice", code=1)
+    assert "Traceback" not in run.stderr and "RuntimeError" not in line

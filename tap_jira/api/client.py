@@ -32,7 +32,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 
 from .. import auth, timestamps
-from ..errors import endpoint
+from ..errors import JiraAPIError, endpoint
 from ..progress import Progress
 from ..settings import Settings
 from ..site import JiraSite, resolve_site
@@ -60,7 +60,7 @@ class JiraMetric(str, enum.Enum):
 
 
 # (query parameters, JSON body) of the request for a page token.
-PageRequest = Callable[[Any], tuple[Mapping[str, Any] | None, Any]]
+PageRequest = Callable[[Any], tuple[Mapping[str, Any] | str | None, Any]]
 logger = logging.getLogger("tap-jira")
 
 
@@ -72,7 +72,7 @@ class JiraClient:
         self.progress = progress
         self.metrics_logger = metrics_logger
         self.pacer = Pacer(settings.max_requests_per_second)
-        self.headers = {**HEADERS, "User-Agent": settings.user_agent or user_agent}
+        self.headers = {**HEADERS, "User-Agent": user_agent if settings.user_agent is None else settings.user_agent}
         self._local = threading.local()  # this thread's session
         self._lock = threading.RLock()  # the authenticator and site are built once (finding the site authenticates)
         self._auth: AuthBase | None = None
@@ -138,7 +138,11 @@ class JiraClient:
             prepared = self._prepare(method, url, params, body, for_stream or stream)
             response = self._send(prepared, stream, lambda answer: answers.check(answer, self.settings.config, hint))
             yield response
-            paginator.advance(response)
+            try:
+                paginator.advance(response)
+            except RuntimeError as error:  # the SDK's paginators refuse a token that does not move
+                raise JiraAPIError(f"{endpoint(prepared)} answered the same page twice ({error}); the tap stops "
+                                   "rather than loop or skip records: check any proxy between it and Jira") from None
 
     def fetch(self, url: str) -> requests.Response:
         """GET an absolute URL outside the REST API (finding the site): paced and retried
@@ -157,17 +161,20 @@ class JiraClient:
             self._local.session = session
         return session
 
-    def _prepare(self, method: str, url: str, params: Mapping[str, Any] | None, body: Any,
+    def _prepare(self, method: str, url: str, params: Mapping[str, Any] | str | None, body: Any,
                  counted_for: str) -> requests.PreparedRequest:
-        request = requests.Request(method, url, params=dict(params or {}), json=body, headers=self.headers,
-                                   auth=self.auth)
+        request = requests.Request(method, url, params=params or {}, json=body, headers=self.headers)
         prepared = self.session().prepare_request(request)
         prepared.tap_jira_stream = counted_for  # type: ignore[attr-defined]  # read by _count_attempt
         return prepared
 
     def _send_once(self, prepared: requests.PreparedRequest, stream: str,
                    check: Callable[[requests.Response], None]) -> requests.Response:
-        response = self.session().send(prepared, timeout=self.settings.request_timeout, allow_redirects=True)
+        # Signed afresh on every try: OAuth 1.0a refuses a nonce it has seen, and an OAuth
+        # 2.0 token may have been refreshed while this request waited to be retried.
+        attempt = self.auth(prepared.copy())
+        attempt.tap_jira_stream = getattr(prepared, "tap_jira_stream", None)  # type: ignore[attr-defined]
+        response = self.session().send(attempt, timeout=self.settings.request_timeout, allow_redirects=True)
         self._report(response, stream)
         check(response)
         return response

@@ -63,6 +63,9 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
         def page(token: Any) -> tuple[Any, Any]:
             return self.get_url_params(context, token), self.prepare_request_payload(context, token)
 
-        for response in self.run.client.paginate(self.http_method, self.get_url(context), paginator, page,
-                                                 stream=self.name):
-            yield from self.parse_response(response)
+        with self.get_http_request_counter() as pages:  # the SDK's `http_request_count` metric
+            pages.with_context(context)
+            for response in self.run.client.paginate(self.http_method, self.get_url(context), paginator, page,
+                                                     stream=self.name):
+                pages.increment()
+                yield from self.parse_response(response)

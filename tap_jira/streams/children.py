@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from .. import timestamps
 from ..auth.modes import is_datacenter_hint
-from ..sdk_private import mark_state_changed
+from ..sdk_private import FinalStateHook, mark_state_changed
 from .base import JiraStream
 from .issues import CHILD_WINDOW_KEY, IssuesStream
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class IssueChildStream(JiraStream):
+class IssueChildStream(FinalStateHook, JiraStream):
     parent_stream_type = IssuesStream
     state_partitioning_keys = ()  # one bookmark per stream, not one per batch or issue
     primary_keys = ("id",)
@@ -56,16 +56,15 @@ class IssueChildStream(JiraStream):
         mark_state_changed(self)
 
     @override
-    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """The SDK calls this on each selected child once the issues stream is done: if
-        the search read its whole window, every child before the window's end is out."""
+    def before_final_state(self) -> None:
+        """Once the issues stream is done: if the search read its whole window, every
+        child of every issue before the window's end is out."""
         end = self.run.children.searched_until
-        if state is None and end:
+        if end:
             searched = self.stream_state.get(CHILD_WINDOW_KEY)
             if not searched or timestamps.parse_setting(searched) < timestamps.parse_setting(end):
                 self.stream_state[CHILD_WINDOW_KEY] = end
             mark_state_changed(self)
-        super().finalize_state_progress_markers(state)
 
     def normalise(self, record: dict[str, Any], issue_keys: dict[str, str]) -> dict[str, Any]:
         """Jira's instants in UTC.  One that is missing where the bookmark needs it, or is
