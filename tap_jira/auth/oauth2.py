@@ -73,7 +73,7 @@ class OAuth2Auth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.access_token()}"
-        if self._retry_on_401 not in request.hooks["response"]:  # the SDK applies auth twice
+        if self._retry_on_401 not in request.hooks["response"]:  # once, however often a request is signed
             request.register_hook("response", self._retry_on_401)
         return request
 
