@@ -30,7 +30,9 @@ class BatchPlan:
 
     def __init__(self, streams: set[str]) -> None:
         self.track_changelogs = "changelogs" in streams
-        self.clear()
+        self.issues = 0  # in the batch so far
+        self.overflowing = 0  # of those, issues whose changelog the bulk fetch must read
+        self.histories = 0  # histories that bulk fetch will return
 
     def clear(self) -> None:
         self.issues = self.overflowing = self.histories = 0
