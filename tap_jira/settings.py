@@ -196,26 +196,27 @@ def default(key: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     """What the run reads from its config, defaults applied and types fixed.  The
-    credentials stay in `config`: only `auth/` reads them."""
+    credentials stay in `config`: only `auth/` reads them.  The defaults are the
+    schema's, read from it."""
 
     base_url: str = ""
     deployment_type: str | None = None
     cloud_id: str | None = None
-    api_gateway_url: str = ""
-    oauth_token_url: str = ""
+    api_gateway_url: str = default("api_gateway_url")
+    oauth_token_url: str = default("oauth_token_url")
     start_date: str | None = None
     projects: tuple[str, ...] = ()
     jql: str | None = None
     page_size: int | None = None
-    request_timeout: float = 0.0
+    request_timeout: float = float(default("request_timeout"))
     ca_bundle: str | None = None
-    lookback_minutes: int = 0
-    search_lag_minutes: float = 0.0
-    max_workers: int = 1
-    max_requests_per_second: float = 1.0
+    lookback_minutes: int = int(default("lookback_minutes"))
+    search_lag_minutes: float = float(default("search_lag_minutes"))
+    max_workers: int = int(default("max_workers"))
+    max_requests_per_second: float = float(default("max_requests_per_second"))
     user_agent: str | None = None
-    progress_interval_seconds: float = 0.0
-    log_metrics: bool = False
+    progress_interval_seconds: float = float(default("progress_interval_seconds"))
+    log_metrics: bool = bool(default("log_metrics"))
     config: Mapping[str, Any] = field(default_factory=dict, repr=False)  # repr: never print secrets
 
     @classmethod

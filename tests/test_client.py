@@ -55,3 +55,31 @@ def test_paginate_follows_tokens_until_the_last_page():
             stream="issues"))
     ids = [issue["id"] for page in pages for issue in page.json()["issues"]]
     assert len(pages) == 3 and len(ids) == len(set(ids)) == 12_000
+
+
+def test_an_oauth2_resend_after_a_refused_token_is_counted_and_timed_for_its_stream(tmp_path):
+    with JiraEmulator(seed=1, issues=5, projects=1, users=3, boards=1) as emulator:
+        config = emulator.config("oauth2", token_store_path=str(tmp_path / "tokens.json"))
+        points: list[dict] = []
+        metrics_logger = logging.getLogger("test-client-oauth2")
+        metrics_logger.addHandler(_Collect(points))
+        metrics_logger.setLevel(logging.INFO)
+        client = JiraClient(Settings.from_config(config), JiraClock(), Progress(0), metrics_logger, user_agent="t")
+        _ = client.myself
+        emulator.oauth2.revoke_access_tokens()  # the next try gets a 401; the auth hook refreshes and resends
+        client.request("GET", "/issue/10000/comment", stream="issues", for_stream="comments")
+    assert client.progress.streams["comments"].requests == 2  # the refused try and its resend
+    durations = [p["value"] for p in points if p["metric"] == "http_request_duration"
+                 and p["tags"]["endpoint"] == "/issue/{id}/comment"]
+    assert len(durations) == 1 and durations[0] > 0
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[dict]) -> None:
+        super().__init__()
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        point = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if point is not None and hasattr(point, "to_dict"):
+            self.into.append(point.to_dict())

@@ -219,3 +219,19 @@ def test_a_wait_jira_asks_for_holds_every_thread():
         other.start()
         other.join()
         assert time.monotonic() - started >= 0.35, (status, reason)
+
+
+def test_settings_take_each_default_from_the_schema_and_fix_types():
+    from dataclasses import fields
+
+    from tap_jira.settings import CONFIG_SCHEMA, Settings
+
+    empty = Settings.from_config({})
+    for item in fields(Settings):
+        declared = CONFIG_SCHEMA["properties"].get(item.name, {}).get("default")
+        if declared is not None:
+            assert getattr(empty, item.name) == declared and getattr(Settings(), item.name) == declared, item.name
+    given = Settings.from_config({"request_timeout": 2, "max_workers": 3, "projects": ["A"], "user_agent": ""})
+    assert (given.request_timeout, given.max_workers, given.projects, given.user_agent) == (2.0, 3, ("A",), "")
+    assert isinstance(given.request_timeout, float)
+    assert "secret" not in repr(Settings.from_config({"api_token": "secret"}))

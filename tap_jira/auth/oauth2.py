@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import backoff
@@ -87,8 +87,13 @@ class OAuth2Auth(AuthBase):
         response.close()
         retry = sent.copy()
         retry.tap_jira_retried = True  # type: ignore[attr-defined]
+        # Counted for the stream the refused try was for (JiraClient reads the attribute).
+        retry.tap_jira_stream = getattr(sent, "tap_jira_stream", None)  # type: ignore[attr-defined]
         retry.headers["Authorization"] = f"Bearer {self.access_token()}"
+        started = time.perf_counter()
         again = response.connection.send(retry, **send_options)
+        # Session.send times a response; this resend bypasses it, so time it here.
+        again.elapsed = timedelta(seconds=time.perf_counter() - started)
         again.history.append(response)
         again.request = retry
         return again
