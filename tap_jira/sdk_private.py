@@ -1,4 +1,4 @@
-"""Every override of a private singer-sdk hook, in one module, each saying why.
+"""Every override of a private or internal singer-sdk hook, in one module, each saying why.
 
 The SDK is pinned (~=0.54.9), and tests/test_sdk_private.py fails loudly if an
 upgrade renames, removes or re-signs any hook named in `PRIVATE_HOOKS`.  Everything
@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import singer_sdk.singerlib as singer
 from singer_sdk import RESTStream, Stream, Tap
 from singer_sdk.helpers import _typing
-from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import _state
 
@@ -131,7 +130,7 @@ class LeanRecordOutput(Stream):
                     progress.record(message.stream)  # what is written: after stream maps
                 yield message
             return
-        record = conform_record_data_types(stream_name=self.name, record=record, schema=self.effective_schema,
+        record = _typing.conform_record_data_types(stream_name=self.name, record=record, schema=self.effective_schema,
                                            level=self.TYPE_CONFORMANCE_LEVEL, logger=self.logger)
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)

@@ -46,3 +46,13 @@ def test_only_sdk_private_touches_private_sdk_names():
         if "helpers._" in text:
             offenders.append(f"{path.name}: singer_sdk.helpers._*")
     assert not offenders, offenders
+
+
+def test_the_sdk_still_calls_the_public_hooks_the_tap_replaces():
+    """`request_records` is where get_records reads from, and the tap finalizes each
+    stream's state (a parent its selected children) after the stream's sync."""
+    from singer_sdk import RESTStream, Stream, Tap
+
+    assert "self.request_records(" in inspect.getsource(RESTStream.get_records)
+    assert "stream.finalize_state_progress_markers()" in inspect.getsource(Tap.sync_all)
+    assert "child_stream.finalize_state_progress_markers()" in inspect.getsource(Stream.finalize_state_progress_markers)

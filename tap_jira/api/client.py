@@ -163,7 +163,8 @@ class JiraClient:
 
     def _prepare(self, method: str, url: str, params: Mapping[str, Any] | str | None, body: Any,
                  counted_for: str) -> requests.PreparedRequest:
-        request = requests.Request(method, url, params=params or {}, json=body, headers=self.headers)
+        # Signed per try in _send_once; an explicit no-op here keeps requests from reading ~/.netrc.
+        request = requests.Request(method, url, params=params or {}, json=body, headers=self.headers, auth=_unsigned)
         prepared = self.session().prepare_request(request)
         prepared.tap_jira_stream = counted_for  # type: ignore[attr-defined]  # read by _count_attempt
         return prepared
@@ -231,6 +232,10 @@ def _retry_waits() -> Any:
         asked = retry_after(response) if response is not None else None
         fallback = min(FIRST_BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS)
         error = yield asked if asked is not None else fallback
+
+
+def _unsigned(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 def _jitter(value: float) -> float:
