@@ -14,7 +14,21 @@ from zoneinfo import ZoneInfo
 
 from .boards import Board, make_boards
 from .generate import Generator, hex_id, uuid_from
-from .model import DATA_END, RESOLUTIONS, UTC, Account, Comment, Issue, User, adf, to_millis
+from .model import (
+    DATA_END,
+    ISSUE_TYPES,
+    PRIORITIES,
+    RESOLUTIONS,
+    STATUS_CATEGORIES,
+    STATUSES,
+    UTC,
+    Account,
+    Comment,
+    Issue,
+    User,
+    adf,
+    to_millis,
+)
 from .render import CloudRendering
 
 
@@ -97,6 +111,9 @@ class Site:
         """How many records a complete sync of each stream must deliver."""
         return {"issues": len(self.issues), "projects": len(self.projects), "users": len(self.users),
                 "resolutions": len(RESOLUTIONS),
+                "issue_types": len(ISSUE_TYPES), "statuses": len(STATUSES),
+                "status_categories": len(STATUS_CATEGORIES), "priorities": len(PRIORITIES),
+                "fields": len(self.render.field_definitions()),
                 "comments": sum(len(i.comments) for i in self.issues),
                 "worklogs": sum(len(i.worklogs) for i in self.issues),
                 "changelogs": sum(len(i.histories) for i in self.issues),

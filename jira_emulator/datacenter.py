@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import agile, children, jql
+from . import agile, children, jql, lookups
 from .boards import AGILE
 from .data import Site
 from .model import RESOLUTIONS
@@ -65,6 +65,10 @@ def server_info(request: Request) -> Response:
         "deploymentType": "DataCenter", "buildNumber": 9120015, "buildDate": "2024-10-01T00:00:00.000+0000",
         "serverTime": site.render.timestamp(site.now()), "scmInfo": "2f4c1e9d", "serverTitle": "Jira",
     })
+
+
+def fields(request: Request) -> Response:
+    return Response(200, request.site.render.field_definitions())
 
 
 def myself(request: Request) -> Response:
@@ -137,6 +141,11 @@ ROUTE_SPECS = [
     (("GET",), f"{API2}/issue/{{issueIdOrKey}}/worklog", children.issue_worklogs, False),
     (("GET",), f"{API2}/project", projects, False),
     (("GET",), f"{API2}/resolution", resolutions, False),
+    (("GET",), f"{API2}/issuetype", lookups.issue_types, False),
+    (("GET",), f"{API2}/status", lookups.statuses, False),
+    (("GET",), f"{API2}/statuscategory", lookups.status_categories, False),
+    (("GET",), f"{API2}/priority", lookups.priorities, False),
+    (("GET",), f"{API2}/field", fields, False),
     (("GET",), f"{API2}/user/search", user_search, False),
     (("GET",), f"{AGILE}/board", agile.boards, False),
     (("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, False),

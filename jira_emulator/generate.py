@@ -160,43 +160,16 @@ class Generator:
 
     def static_fields(self, index: int, project: Project, status_key: str, created: datetime) -> dict[str, Any]:
         rng = self.rng
-        type_id, type_name, level, type_description = ISSUE_TYPES[index % len(ISSUE_TYPES)]
-        priority_id, priority_name = rng.choice(PRIORITIES)
-        status_id, status_name, category_id, category_key, color = STATUSES[status_key]
+        type_name = ISSUE_TYPES[index % len(ISSUE_TYPES)][1]
+        priority = rng.choice(PRIORITIES)
         resolution = RESOLUTIONS[rng.randrange(len(RESOLUTIONS))] if status_key == "done" else None
         assignee = rng.choice(self.users) if rng.random() < 0.8 else None
         reporter = rng.choice(self.users)
         return {
-            "issuetype": {
-                "self": f"{self.base_url}/rest/api/3/issuetype/{type_id}",
-                "id": type_id,
-                "description": type_description,
-                "iconUrl": f"{self.base_url}/images/icons/issuetypes/{type_name.lower()}.svg",
-                "name": type_name,
-                "subtask": False,
-                "hierarchyLevel": level,
-            },
+            "issuetype": self.render.issuetype_json(ISSUE_TYPES[index % len(ISSUE_TYPES)]),
             "project": self.render.project_ref(project),
-            "status": {
-                "self": f"{self.base_url}/rest/api/3/status/{status_id}",
-                "description": "",
-                "iconUrl": f"{self.base_url}/",
-                "name": status_name,
-                "id": status_id,
-                "statusCategory": {
-                    "self": f"{self.base_url}/rest/api/3/statuscategory/{category_id}",
-                    "id": category_id,
-                    "key": category_key,
-                    "colorName": color,
-                    "name": status_name,
-                },
-            },
-            "priority": {
-                "self": f"{self.base_url}/rest/api/3/priority/{priority_id}",
-                "iconUrl": f"{self.base_url}/images/icons/priorities/{priority_name.lower()}.svg",
-                "name": priority_name,
-                "id": priority_id,
-            },
+            "status": self.render.status_json(STATUSES[status_key]),
+            "priority": self.render.priority_json(priority),
             "resolution": None if resolution is None else self.render.resolution_json(resolution),
             "summary": f"{rng.choice(SUMMARIES)} #{index}",
             "description": adf(rng.choice(SUMMARIES), "Steps: 1) open 2) click ✓") if index % 4 else None,

@@ -137,7 +137,12 @@ STATUSES = {
     "progress": ("3", "In Progress", 4, "indeterminate", "yellow"),
     "done": ("10001", "Done", 3, "done", "green"),
 }
+# (id, key, name, colour): Jira's four fixed categories, "No Category" included.
+STATUS_CATEGORIES = [(1, "undefined", "No Category", "medium-gray"), (2, "new", "To Do", "blue-gray"),
+                     (4, "indeterminate", "In Progress", "yellow"), (3, "done", "Done", "green")]
 PRIORITIES = [("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")]
+DEFAULT_PRIORITY = "3"
+PRIORITY_COLOURS = {"1": "#d04437", "2": "#f15C75", "3": "#f79232", "4": "#707070", "5": "#999999"}
 ISSUE_TYPES = [
     ("10000", "Epic", 1, "A big user story that needs to be broken down."),
     ("10001", "Story", 0, "A user story."),
@@ -166,6 +171,7 @@ CUSTOM_FIELDS = [
     ("customfield_10060", "Teams", {"type": "array", "items": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:labels", "customId": 10060}),
     ("customfield_10070", "Region", {"type": "option-with-child", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect", "customId": 10070}),
     ("customfield_10080", "Design doc", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:url", "customId": 10080}),
+    ("customfield_10030", "Team", {"type": "team", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", "customId": 10030}),
     ("customfield_10090", "Acceptance criteria", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textarea", "customId": 10090}),
 ]
 SYSTEM_FIELDS = [
@@ -186,4 +192,28 @@ SYSTEM_FIELDS = [
     ("duedate", "Due date", {"type": "date", "system": "duedate"}),
     ("comment", "Comment", {"type": "comments-page", "system": "comment"}),
     ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}),
+    ("statuscategorychangedate", "Status Category Changed", {"type": "datetime", "system": "statuscategorychangedate"}),
+    ("fixVersions", "Fix versions", {"type": "array", "items": "version", "system": "fixVersions"}),
+    ("versions", "Affects versions", {"type": "array", "items": "version", "system": "versions"}),
+    ("components", "Components", {"type": "array", "items": "component", "system": "components"}),
+    ("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}),
+    ("subtasks", "Sub-tasks", {"type": "array", "items": "issuelinks", "system": "subtasks"}),
+    ("attachment", "Attachment", {"type": "array", "items": "attachment", "system": "attachment"}),
+    ("environment", "Environment", {"type": "string", "system": "environment"}),
+    ("security", "Security Level", {"type": "securitylevel", "system": "security"}),
+    ("lastViewed", "Last Viewed", {"type": "datetime", "system": "lastViewed"}),
+    ("workratio", "Work Ratio", {"type": "number", "system": "workratio"}),
+    ("timespent", "Time Spent", {"type": "number", "system": "timespent"}),
+    ("timeestimate", "Remaining Estimate", {"type": "number", "system": "timeestimate"}),
+    ("timeoriginalestimate", "Original estimate", {"type": "number", "system": "timeoriginalestimate"}),
+    ("aggregatetimespent", "Σ Time Spent", {"type": "number", "system": "aggregatetimespent"}),
+    ("aggregatetimeestimate", "Σ Remaining Estimate", {"type": "number", "system": "aggregatetimeestimate"}),
+    ("aggregatetimeoriginalestimate", "Σ Original Estimate", {"type": "number", "system": "aggregatetimeoriginalestimate"}),
+    ("timetracking", "Time tracking", {"type": "timetracking", "system": "timetracking"}),
+    ("progress", "Progress", {"type": "progress", "system": "progress"}),
+    ("aggregateprogress", "Σ Progress", {"type": "progress", "system": "aggregateprogress"}),
+    ("issuerestriction", "Restrict to", {"type": "issuerestriction", "system": "issuerestriction"}),
+    ("development", "Development", {"type": "any", "system": "development"}),
+    ("watches", "Watchers", {"type": "watches", "system": "watches"}),
+    ("votes", "Votes", {"type": "votes", "system": "votes"}),
 ]

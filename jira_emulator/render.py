@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 from .generate import uuid_from
 from .model import (
     CUSTOM_FIELDS,
+    DEFAULT_PRIORITY,
     HISTORY_ITEMS,
+    PRIORITY_COLOURS,
+    STATUS_CATEGORIES,
     STATUSES,
     SYSTEM_FIELDS,
     Comment,
@@ -107,6 +110,49 @@ class CloudRendering:
             body["insight"] = {"totalIssueCount": len(issues)}
             if issues:
                 body["insight"]["lastIssueUpdateTime"] = self.timestamp(max(i.updated for i in issues))
+        return body
+
+    def issuetype_json(self, issue_type: tuple[str, str, int, str]) -> dict[str, Any]:
+        type_id, name, level, description = issue_type
+        return {
+            "self": f"{self.base_url}/rest/api/3/issuetype/{type_id}",
+            "id": type_id,
+            "description": description,
+            "iconUrl": f"{self.base_url}/images/icons/issuetypes/{name.lower()}.svg",
+            "name": name,
+            "subtask": False,
+            "hierarchyLevel": level,
+        }
+
+    def status_category_json(self, category: tuple[int, str, str, str]) -> dict[str, Any]:
+        category_id, key, name, colour = category
+        return {"self": f"{self.base_url}/rest/api/3/statuscategory/{category_id}", "id": category_id, "key": key,
+                "colorName": colour, "name": name}
+
+    def status_json(self, status: tuple[str, str, int, str, str]) -> dict[str, Any]:
+        status_id, name, category_id = status[:3]
+        category = next(c for c in STATUS_CATEGORIES if c[0] == category_id)
+        return {
+            "self": f"{self.base_url}/rest/api/3/status/{status_id}",
+            "description": "",
+            "iconUrl": f"{self.base_url}/",
+            "name": name,
+            "id": status_id,
+            "statusCategory": self.status_category_json(category),
+        }
+
+    def priority_json(self, priority: tuple[str, str], full: bool = False) -> dict[str, Any]:
+        """As issues embed it; `full`: as the priority lists serve it."""
+        priority_id, name = priority
+        body: dict[str, Any] = {
+            "self": f"{self.base_url}/rest/api/3/priority/{priority_id}",
+            "iconUrl": f"{self.base_url}/images/icons/priorities/{name.lower()}.svg",
+            "name": name,
+            "id": priority_id,
+        }
+        if full:
+            body.update(statusColor=PRIORITY_COLOURS[priority_id], description=f"{name} priority.",
+                        isDefault=priority_id == DEFAULT_PRIORITY)
         return body
 
     def resolution_json(self, resolution: tuple[str, str, str, bool]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import agile, children, datacenter, jql
+from . import agile, children, datacenter, jql, lookups
 from .boards import AGILE
 from .model import RESOLUTIONS
 from .oauth1 import SERVLET, ApplicationLink
@@ -160,6 +160,10 @@ ROUTES = [
     Route(("GET",), f"{API}/users/search", users_search, anonymous=True, scope="read:jira-user"),
     Route(("GET",), f"{API}/users", users_search, anonymous=True, scope="read:jira-user"),
     Route(("GET",), f"{API}/resolution/search", resolution_search, anonymous=True),
+    Route(("GET",), f"{API}/issuetype", lookups.issue_types, anonymous=False),
+    Route(("GET",), f"{API}/status", lookups.statuses, anonymous=True),
+    Route(("GET",), f"{API}/statuscategory", lookups.status_categories, anonymous=True),
+    Route(("GET",), f"{API}/priority/search", lookups.priority_search, anonymous=True),
     Route(("GET", "POST"), f"{API}/search/jql", search_jql, anonymous=True),
     Route(("GET", "POST"), f"{API}/search", removed_search, anonymous=True),
     Route(("POST",), f"{API}/issue/bulkfetch", children.issue_bulkfetch, anonymous=False),

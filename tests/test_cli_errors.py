@@ -79,6 +79,11 @@ def test_discover_and_about_need_no_config(tmp_path):
         "projects": (["id"], None, "FULL_TABLE"),
         "users": (["accountId"], None, "FULL_TABLE"),
         "resolutions": (["id"], None, "FULL_TABLE"),
+        "issue_types": (["id"], None, "FULL_TABLE"),
+        "statuses": (["id"], None, "FULL_TABLE"),
+        "status_categories": (["id"], None, "FULL_TABLE"),
+        "priorities": (["id"], None, "FULL_TABLE"),
+        "fields": (["id"], None, "FULL_TABLE"),
         "comments": (["id"], "updated", "INCREMENTAL"),
         "worklogs": (["id"], "updated", "INCREMENTAL"),
         "changelogs": (["id"], "created", "INCREMENTAL"),
@@ -176,7 +181,7 @@ def test_discovery_needs_no_valid_config_either(tmp_path):
               "projects": 7}
     discovered = run_tap(tmp_path, config, "--discover")
     assert discovered.returncode == 0, discovered.stderr[-2000:]
-    assert len(json.loads(discovered.stdout)["streams"]) == 9
+    assert len(json.loads(discovered.stdout)["streams"]) == 14
     refused = run_tap(tmp_path, config)
     assert_one_line_error(refused, "config key `", "must be of type", code=2)
 

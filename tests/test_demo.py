@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+from tap_jira.streams import STREAM_TYPES
 from tests.conftest import REPO, loader
 from tests.warehouse import readme_queries
 
@@ -26,7 +27,8 @@ def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
     done = demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = table(done.stdout)
-    assert len(rows) == 9 and all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())
+    assert len(rows) == len(STREAM_TYPES)
+    assert all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
     for title in ("issues per status", "hours logged per project"):
         sql = readme_queries("duckdb")[title]
@@ -45,7 +47,7 @@ def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
 def test_the_demo_keeps_a_jsonl_option(tmp_path):
     done = demo(tmp_path, "--loader", "jsonl")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert all(ok == "yes" for *_, ok in table(done.stdout).values()) and len(table(done.stdout)) == 9
+    assert all(ok == "yes" for *_, ok in table(done.stdout).values()) and len(table(done.stdout)) == len(STREAM_TYPES)
     assert (tmp_path / "demo" / "output" / "issues.jsonl").exists()
 
 
@@ -53,4 +55,5 @@ def test_the_demo_loads_data_center_text_into_duckdb(tmp_path):
     done = demo(tmp_path, "--flavour", "datacenter", "--auth", "pat")
     assert done.returncode == 0, done.stdout + done.stderr
     rows = table(done.stdout)
-    assert len(rows) == 9 and all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())
+    assert len(rows) == len(STREAM_TYPES)
+    assert all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from jira_emulator import JiraEmulator
-from jira_emulator.model import RESOLUTIONS
+from jira_emulator.model import ISSUE_TYPES, PRIORITIES, RESOLUTIONS, STATUS_CATEGORIES, STATUSES
 from tap_jira import timestamps
 from tests.conftest import loader, run_tap
 from tests.pipeline import TAP, sync_to_jsonl
@@ -71,6 +71,29 @@ def test_every_project_user_and_resolution_arrives_exactly_once(full_sync, emula
     assert {p["key"] for p in run.records("projects")} == {p.key for p in site.projects}
 
 
+def test_every_lookup_arrives_once_and_covers_what_the_issues_use(full_sync, emulator):
+    """Issue types, statuses, status categories, priorities and fields equal the site's,
+    and every one an issue carries joins a row of its lookup."""
+    run, _ = full_sync
+    site = emulator.site
+    assert exactly_once(run.records("issue_types"), "id") == {t[0] for t in ISSUE_TYPES}
+    assert exactly_once(run.records("statuses"), "id") == {s[0] for s in STATUSES.values()}
+    assert exactly_once(run.records("status_categories"), "id") == {c[0] for c in STATUS_CATEGORIES}
+    assert exactly_once(run.records("priorities"), "id") == {p[0] for p in PRIORITIES}
+    assert exactly_once(run.records("fields"), "id") == {f["id"] for f in site.render.field_definitions()}
+    issues = run.records("issues")
+    for lookup, field, key in (("issue_types", "issuetype", "id"), ("statuses", "status", "id"),
+                               ("priorities", "priority", "id")):
+        used = {issue["fields"][field][key] for issue in issues if issue["fields"].get(field)}
+        assert used and used <= {row["id"] for row in run.records(lookup)}, lookup
+    categories = {issue["fields"]["status"]["statusCategory"]["id"] for issue in issues}
+    assert categories <= {row["id"] for row in run.records("status_categories")}
+    by_status = {row["id"]: row["statusCategory"]["key"] for row in run.records("statuses")}
+    assert {issue["fields"]["status"]["statusCategory"]["key"] == by_status[issue["fields"]["status"]["id"]]
+            for issue in issues} == {True}
+    assert {f["id"] for f in run.records("fields")} >= {key for issue in issues for key in issue["fields"]}
+
+
 def test_final_state_bookmarks_the_search_window_end_in_utc(full_sync, emulator):
     """Everything before the window's end (search_lag_minutes before Jira's now) was
     read, so the bookmark is that end, past the newest issue, on a whole minute."""
@@ -102,6 +125,11 @@ def test_request_count_per_endpoint(full_sync, emulator):
         "GET /rest/api/3/project/search": 1,
         "GET /rest/api/3/users/search": users // 50 + 1 + (1 if users % 50 else 0),
         "GET /rest/api/3/resolution/search": 1,
+        "GET /rest/api/3/issuetype": 1,
+        "GET /rest/api/3/status": 1,
+        "GET /rest/api/3/statuscategory": 1,
+        "GET /rest/api/3/priority/search": 1,
+        "GET /rest/api/3/field": 1,
         "POST /rest/api/3/changelog/bulkfetch": ceil(sum(len(i.histories) for i in long_changelogs), 10000),
         "POST /rest/api/3/issue/bulkfetch": ceil(issues, 100)
         + ceil(sum(len(i.comments) > 100 for i in site.issues), 100),

@@ -72,6 +72,17 @@ ROUND_TRIPS: dict[str, list[Check]] = {
     "boards": [("name", "name", "name", lambda r: r["name"]), ("type", "type", "type", lambda r: r["type"])],
     "sprints": [("name", "name", "name", lambda r: r["name"]),
                 ("startDate (UTC)", '"startDate"', '"startDate"', lambda r: utc(r.get("startDate")))],
+    "issue_types": [("name", "name", "name", lambda r: r["name"]),
+                    ("hierarchyLevel", '"hierarchyLevel"', '"hierarchyLevel"', lambda r: r["hierarchyLevel"])],
+    "statuses": [("name", "name", "name", lambda r: r["name"]),
+                 ("category key", """"statusCategory"->>'$.key'""", """"statusCategory" #>> '{key}'""",
+                  lambda r: r["statusCategory"]["key"])],
+    "status_categories": [("key", "key", "key", lambda r: r["key"]), ("name", "name", "name", lambda r: r["name"])],
+    "priorities": [("name", "name", "name", lambda r: r["name"]),
+                   ("statusColor", '"statusColor"', '"statusColor"', lambda r: r["statusColor"])],
+    "fields": [("name", "name", "name", lambda r: r["name"]),
+               ("schema type", """"schema"->>'$.type'""", """"schema" #>> '{type}'""",
+                lambda r: (r.get("schema") or {}).get("type"))],
 }
 class Warehouse:
     """One loader's tables, read back with its own SQL dialect."""

@@ -1,0 +1,52 @@
+"""Site-wide lookups analysts join against: issue types, statuses, status categories,
+priorities and fields.  Small, full-table, one request each per run (priorities: one
+per 50 on Cloud); Server/Data Center serves the same lists under REST v2."""
+
+from __future__ import annotations
+
+from singer_sdk.pagination import SinglePagePaginator
+from typing_extensions import override
+
+from .base import JiraStream
+from .reference import PlatformListStream
+
+
+class LookupStream(JiraStream):
+    """One bare array, on Cloud and Data Center alike."""
+
+    records_jsonpath = "$[*]"
+    primary_keys = ("id",)
+
+    @override
+    def get_new_paginator(self) -> SinglePagePaginator:
+        return SinglePagePaginator()
+
+
+class IssueTypesStream(LookupStream):
+    name = "issue_types"
+    path = "/issuetype"
+
+
+class StatusesStream(LookupStream):
+    """Each status with its status category (`statusCategory.key`: new, indeterminate, done)."""
+
+    name = "statuses"
+    path = "/status"
+
+
+class StatusCategoriesStream(LookupStream):
+    name = "status_categories"
+    path = "/statuscategory"
+
+
+class FieldsStream(LookupStream):
+    """System and custom fields with their `schema` (type, items, custom plugin key)."""
+
+    name = "fields"
+    path = "/field"
+
+
+class PrioritiesStream(PlatformListStream):
+    name = "priorities"
+    cloud_path, datacenter_path = "/priority/search", "/priority"
+    primary_keys = ("id",)
