@@ -109,12 +109,13 @@ def table_rows(database: Path) -> dict[str, int]:
 
 def report_rows(loader: str, loaded: dict[str, int], expected: dict[str, int], run: PipelineRun) -> bool:
     unit = f"rows in {SCHEMA}.*" if loader == "duckdb" else "records"
-    print(f"{'table':<12} {unit:>14} {'in Jira':>8}  complete")
+    width = max(len("table"), *map(len, expected))
+    print(f"{'table':<{width}} {unit:>14} {'in Jira':>8}  complete")
     complete = run.tap_returncode == 0 and run.target_returncode == 0
     for stream in sorted(expected):
         ok = loaded.get(stream, 0) == expected[stream]
         complete &= ok
-        print(f"{stream:<12} {loaded.get(stream, 0):>14} {expected[stream]:>8}  {'yes' if ok else 'NO'}")
+        print(f"{stream:<{width}} {loaded.get(stream, 0):>14} {expected[stream]:>8}  {'yes' if ok else 'NO'}")
     return complete
 
 
