@@ -85,20 +85,23 @@ class JiraClient:
 
     @property
     def auth(self) -> AuthBase:
-        with self._lock:
-            if self._auth is None:
-                self._auth = auth.build_authenticator(self.settings.config, timeout=self.settings.request_timeout)
-            return self._auth
+        if self._auth is None:  # built once; every try afterwards reads it without the lock
+            with self._lock:
+                if self._auth is None:
+                    self._auth = auth.build_authenticator(self.settings.config, timeout=self.settings.request_timeout)
+        return self._auth
 
     @property
     def site(self) -> JiraSite:
         """Where the REST API is and which kind of Jira it is: found on first use
         (discovery never asks), with at most a request or two."""
-        with self._lock:
-            if self._site is None:
-                self._site = resolve_site(self.settings, self.fetch)
-                logger.info("Reading %s", self._site.describe())
-            return self._site
+        if self._site is None:
+            with self._lock:
+                if self._site is None:
+                    site = resolve_site(self.settings, self.fetch)
+                    logger.info("Reading %s", site.describe())
+                    self._site = site
+        return self._site
 
     @property
     def myself(self) -> dict[str, Any]:

@@ -38,3 +38,7 @@ class ChildHandoff:
 
     def records_for(self, stream: str) -> list[dict[str, Any]]:
         return self.batch.records.get(stream, [])
+
+    def bookmark_ceiling(self) -> str | None:
+        """The ceiling for the issues stream and its children alike (None before the search starts)."""
+        return self.ceiling() if self.ceiling is not None else None

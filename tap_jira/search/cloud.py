@@ -19,7 +19,7 @@ from typing import Any
 from .. import timestamps
 from ..api.client import JiraClient
 from ..read_ahead import read_ahead
-from .recovery import STREAM, shifted_out, window_id_pages
+from .recovery import STREAM, shifted_out, window_id_pages, window_ids
 from .window import FUTURE_MARGIN
 
 BULKFETCH_ISSUES = 100  # POST /issue/bulkfetch takes at most 100 ids
@@ -69,8 +69,7 @@ class CloudSearch:
             progress.expect(STREAM, len(paged), final=False)
             yield ids
         progress.expect(STREAM, len(paged))
-        self._missed = shifted_out((issue_id for page in window_id_pages(self.client, self.query) for issue_id in page),
-                                   set(paged))
+        self._missed = shifted_out(window_ids(self.client, self.query), set(paged))
 
     def _bulkfetch(self, ids: array[int]) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"issueIdsOrKeys": [str(issue_id) for issue_id in ids], "fields": self.fields}

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..api.client import JiraClient
 from ..api.pagination import StartAtTotalPaginator
-from .recovery import DATACENTER_SEARCH_CAP, JQL_HINT, STREAM, shifted_out, window_id_pages
+from .recovery import DATACENTER_SEARCH_CAP, JQL_HINT, STREAM, shifted_out, window_ids
 
 
 class DataCenterSearch:
@@ -49,4 +49,4 @@ class DataCenterSearch:
     def missed(self) -> list[str]:
         """Issues of the window that paging skipped: one id pass, once paging is over."""
         read = set(self._read)
-        return shifted_out((issue_id for page in window_id_pages(self.client, self.query) for issue_id in page), read)
+        return shifted_out(window_ids(self.client, self.query), read)

@@ -48,6 +48,10 @@ def window_id_pages(client: JiraClient, query: str) -> Iterator[list[str]]:
         yield ids
 
 
+def window_ids(client: JiraClient, query: str) -> Iterator[str]:
+    return (issue_id for page in window_id_pages(client, query) for issue_id in page)
+
+
 def shifted_out(window_ids: Iterable[str], read: Container[int]) -> list[str]:
     """The ids of the window that are not among those `read` while paging."""
     missed = [issue_id for issue_id in window_ids if int(issue_id) not in read]

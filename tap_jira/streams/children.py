@@ -41,13 +41,12 @@ class IssueChildStream(FinalStateHook, JiraStream):
 
     @override
     def bookmark_ceiling(self) -> str | None:
-        ceiling = self.run.children.ceiling
-        return ceiling() if ceiling is not None else None
+        return self.run.children.bookmark_ceiling()
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         batch = self.run.children.batch
-        for record in batch.records.get(self.name, []):
+        for record in self.run.children.records_for(self.name):
             yield self.normalise(record, batch.issue_keys)
         # Every child of the batch's issues is out: the next run may start from there.
         # (The SDK has no hook for extra state, so this writes to its own state dict.)

@@ -36,7 +36,7 @@ class IssuesStream(JiraStream):
     threads.  Server/Data Center: ``/search`` with startAt/total."""
 
     name = "issues"
-    path = "/search/jql"  # what discovery names; the sources choose the real endpoint
+    path = "/search/jql"  # never paged by the SDK: the search sources (tap_jira.search) choose the endpoint
     primary_keys = ("id",)
     replication_key = "updated"
     is_sorted = True  # the JQL orders by updated ASC, so STATE can advance per record
@@ -125,8 +125,7 @@ class IssuesStream(JiraStream):
 
     @override
     def bookmark_ceiling(self) -> str | None:
-        ceiling = self.run.children.ceiling
-        return ceiling() if ceiling is not None else None
+        return self.run.children.bookmark_ceiling()
 
     def _advance_to_window_end(self, searched: window.SearchWindow, context: Context | None) -> None:
         """Everything before the window's end has been read (and written: this runs after
