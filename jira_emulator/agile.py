@@ -1,4 +1,4 @@
-"""Jira Software (Agile 1.0) routes: boards, sprints and board issues.
+"""Jira Software (Agile 1.0) routes: boards, sprints, board projects and board issues.
 
 Board and sprint paging is capped at 50.  Sprint lists carry `isLast` but no
 `total`, and kanban and simple boards refuse sprint listing with a 400, as Jira does.
@@ -6,6 +6,7 @@ Board and sprint paging is capped at 50.  Sprint lists carry `isLast` but no
 
 from __future__ import annotations
 
+from . import metadata
 from .boards import Board, board_json, sprint_json
 from .wire import HttpError, Request, Response, page_bean
 
@@ -48,6 +49,19 @@ def board_issues(request: Request) -> Response:
     page = [site.render.issue_bean(issue, wanted) for issue in matched[start:start + size]]
     return Response(200, {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(matched),
                           "issues": page})
+
+
+def board_projects(request: Request) -> Response:
+    """The projects a board's filter shows: the emulator's boards show one project each."""
+    board, site = _board(request), request.site
+    project = board.project
+    values = [{"self": f"{site.base_url}/rest/api/3/project/{project.key}", "id": project.id, "key": project.key,
+               "name": project.name, "avatarUrls": site.render.project_avatar_urls(project), "simplified": False,
+               "style": "classic"}]
+    category = metadata.category_of(project)
+    if category is not None:
+        values[0]["projectCategory"] = metadata.category_json(site, category)
+    return Response(200, page_bean(request, values, default_size=50, cap=50, links=False))
 
 
 def _board(request: Request) -> Board:

@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 from .boards import Board, make_boards
 from .generate import Generator, hex_id, uuid_from
+from .metadata import ADMIN_ONLY, LINK_TYPES, PROJECT_CATEGORIES, PROJECT_TYPES, ROLES, make_metadata
 from .model import (
     DATA_END,
     ISSUE_TYPES,
     PRIORITIES,
     RESOLUTIONS,
+    SPRINT_FIELD,
     STATUS_CATEGORIES,
     STATUSES,
     UTC,
@@ -106,10 +108,23 @@ class Site:
         self.issues_by_id = {issue.id: issue for issue in self.issues}
         self.boards: list[Board] = make_boards(self.rng, self.projects, boards, DATA_END)
         self.extra_fields = [make.extra_field(number) for number in range(custom_fields)]
+        self.metadata = make_metadata(self, seed)
+
+    def set_project_status(self, key: str, status: str) -> None:
+        """Archive a project ("archived"), move it to the trash ("deleted") or restore it ("live")."""
+        next(p for p in self.projects if p.key == key).status = status
+
+    def revoke_admin(self) -> None:
+        """The account loses Administer Jira (and Browse users and groups): the admin-only
+        endpoints refuse it with 403, as Jira does a non-admin."""
+        for template, message in ADMIN_ONLY.items():
+            for api in ("/rest/api/3", "/rest/api/2"):
+                self.forbidden[api + template] = message
 
     def record_counts(self) -> dict[str, int]:
         """How many records a complete sync of each stream must deliver."""
-        return {"issues": len(self.issues), "projects": len(self.projects), "users": len(self.users),
+        return {"issues": len(self.issues), "projects": sum(1 for p in self.projects if p.status == "live"),
+                "users": len(self.users),
                 "resolutions": len(RESOLUTIONS),
                 "issue_types": len(ISSUE_TYPES), "statuses": len(STATUSES),
                 "status_categories": len(STATUS_CATEGORIES), "priorities": len(PRIORITIES),
@@ -119,7 +134,22 @@ class Site:
                 "changelogs": sum(len(i.histories) for i in self.issues),
                 "boards": len(self.boards),
                 # Per board that lists it: a sprint shown on two boards comes twice.
-                "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards)}
+                "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards),
+                **self.metadata_counts()}
+
+    def metadata_counts(self) -> dict[str, int]:
+        meta = self.metadata
+        return {"project_categories": len(PROJECT_CATEGORIES), "project_types": len(PROJECT_TYPES),
+                "project_roles": len(ROLES), "project_versions": len(meta.versions),
+                "project_components": len(meta.components), "issue_link_types": len(LINK_TYPES),
+                "issue_links": len(meta.links), "groups": len(meta.groups),
+                "group_members": sum(len(g.members) for g in meta.groups),
+                "server_info": 1, "cloud_instances": 1,
+                "custom_field_contexts": len(meta.contexts),
+                "custom_field_options": sum(len(c.options) for c in meta.contexts),
+                "board_projects": len(self.boards),
+                "sprint_issues": sum(len(i.static_fields.get(SPRINT_FIELD) or []) for i in self.issues),
+                "board_issues": sum(1 for b in self.boards for i in self.issues if i.project is b.project)}
 
     # ---- mutations tests use ---------------------------------------------------------
 
@@ -133,6 +163,8 @@ class Site:
     def searchable(self, issues: list[Issue]) -> list[Issue]:
         """The issues search can see now: not those edited within `index_lag`, nor, when
         `future_unborn` is set, those edited after now()."""
+        if any(project.status != "live" for project in self.projects):  # archived and trashed: unsearchable
+            issues = [issue for issue in issues if issue.project.status == "live"]
         if self.future_unborn:
             issues = [issue for issue in issues if issue.updated <= self.now()]
         if not self.index_lag:

@@ -114,7 +114,9 @@ def issue(request: Request) -> Response:
 def projects(request: Request) -> Response:
     site = request.site
     expand = set(request.arg_list("expand"))
-    return Response(200, [site.render.project_json(p, expand) for p in sorted(site.projects, key=lambda p: p.key)])
+    shown = [p for p in site.projects if p.status == "live"
+             or (p.status == "archived" and str(request.arg("includeArchived", "false")).lower() == "true")]
+    return Response(200, [site.render.project_json(p, expand) for p in sorted(shown, key=lambda p: p.key)])
 
 
 def resolutions(request: Request) -> Response:
@@ -129,6 +131,18 @@ def user_search(request: Request) -> Response:
     if str(request.arg("includeInactive", "false")).lower() != "true":
         users = [u for u in users if u.active]
     return Response(200, [site.render.user_json(u) for u in bare_array(request, users, default_size=50, cap=1000)])
+
+
+def group_picker(request: Request) -> Response:
+    """Server/Data Center lists groups through the picker: at most `maxResults` (default
+    20, and the server's cap, 1000 by default), with the total matched in `header`."""
+    site = request.site
+    size = min(max(request.int_arg("maxResults", 20), 0), 1000)
+    query = (request.arg("query", "") or "").lower()
+    matched = [g for g in site.metadata.groups if query in g.name.lower()]
+    return Response(200, {"header": f"Showing {min(size, len(matched))} of {len(matched)} matching groups",
+                          "total": len(matched),
+                          "groups": [{"name": g.name, "html": g.name, "labels": []} for g in matched[:size]]})
 
 
 # (method(s), template, handler, anonymous)
@@ -150,4 +164,13 @@ ROUTE_SPECS = [
     (("GET",), f"{AGILE}/board", agile.boards, False),
     (("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, False),
     (("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, False),
+    (("GET",), f"{AGILE}/board/{{boardId}}/project", agile.board_projects, False),
+    (("GET",), f"{API2}/projectCategory", lookups.project_categories, False),
+    (("GET",), f"{API2}/project/type", lookups.project_types, True),
+    (("GET",), f"{API2}/role", lookups.roles, False),
+    (("GET",), f"{API2}/project/{{projectIdOrKey}}/versions", lookups.project_version_list, False),
+    (("GET",), f"{API2}/project/{{projectIdOrKey}}/components", lookups.project_component_list, False),
+    (("GET",), f"{API2}/issueLinkType", lookups.link_types, False),
+    (("GET",), f"{API2}/groups/picker", group_picker, False),
+    (("GET",), f"{API2}/group/member", lookups.group_members, False),
 ]

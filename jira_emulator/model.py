@@ -71,6 +71,8 @@ class Project:
     key: str
     name: str
     lead: User
+    former_keys: list[str] = field(default_factory=list)  # keys it had before a rename (`projectKeys`)
+    status: str = "live"  # live, archived or deleted (in the trash)
 
 
 @dataclass
@@ -157,6 +159,7 @@ RESOLUTIONS = [
     ("10004", "Declined", "This issue was not approved.", False),
 ]
 
+SPRINT_FIELD = "customfield_10020"
 # (id, name, schema) of the custom fields every generated issue carries.
 CUSTOM_FIELDS = [
     ("customfield_10003", "Approvers", {"type": "array", "items": "user", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multiuserpicker", "customId": 10003}),
@@ -171,6 +174,7 @@ CUSTOM_FIELDS = [
     ("customfield_10060", "Teams", {"type": "array", "items": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:labels", "customId": 10060}),
     ("customfield_10070", "Region", {"type": "option-with-child", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect", "customId": 10070}),
     ("customfield_10080", "Design doc", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:url", "customId": 10080}),
+    (SPRINT_FIELD, "Sprint", {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020}),
     ("customfield_10030", "Team", {"type": "team", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", "customId": 10030}),
     ("customfield_10090", "Acceptance criteria", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textarea", "customId": 10090}),
 ]

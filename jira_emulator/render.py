@@ -11,6 +11,7 @@ import random
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from . import metadata
 from .generate import uuid_from
 from .model import (
     CUSTOM_FIELDS,
@@ -96,9 +97,11 @@ class CloudRendering:
             "properties": {},
             "uuid": str(uuid_from(random.Random(project.key))),
         }
-        if int(project.id) % 2 == 0:
-            body["projectCategory"] = {"self": f"{self.base_url}/rest/api/3/projectCategory/10000", "id": "10000",
-                                       "name": "Product", "description": "Customer-facing products"}
+        category = metadata.category_of(project)
+        if category is not None:
+            body["projectCategory"] = metadata.category_json(self.site, category)
+        if "projectKeys" in expand:
+            body["projectKeys"] = [project.key, *project.former_keys]
         if "description" in expand:
             body["description"] = f"All work of the {project.name} team."
         if "lead" in expand:

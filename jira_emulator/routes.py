@@ -64,6 +64,8 @@ def fields(request: Request) -> Response:
 def project_search(request: Request) -> Response:
     site = request.site
     projects = site.projects if request.principal.authenticated else []
+    statuses = set(request.arg_list("status")) or {"live"}
+    projects = [p for p in projects if p.status in statuses]
     keys = {k.upper() for k in request.arg_list("keys")}
     if keys:
         projects = [p for p in projects if p.key in keys]
@@ -164,6 +166,18 @@ ROUTES = [
     Route(("GET",), f"{API}/status", lookups.statuses, anonymous=True),
     Route(("GET",), f"{API}/statuscategory", lookups.status_categories, anonymous=True),
     Route(("GET",), f"{API}/priority/search", lookups.priority_search, anonymous=True),
+    Route(("GET",), f"{API}/projectCategory", lookups.project_categories, anonymous=False),
+    Route(("GET",), f"{API}/project/type", lookups.project_types, anonymous=True),
+    Route(("GET",), f"{API}/role", lookups.roles, anonymous=False, scope="manage:jira-configuration"),
+    Route(("GET",), f"{API}/project/{{projectIdOrKey}}/version", lookups.project_versions, anonymous=True),
+    Route(("GET",), f"{API}/project/{{projectIdOrKey}}/component", lookups.project_components, anonymous=True),
+    Route(("GET",), f"{API}/issueLinkType", lookups.link_types, anonymous=False),
+    Route(("GET",), f"{API}/group/bulk", lookups.groups, anonymous=False, scope="read:jira-user"),
+    Route(("GET",), f"{API}/group/member", lookups.group_members, anonymous=False, scope="read:jira-user"),
+    Route(("GET",), f"{API}/field/{{fieldId}}/context", lookups.field_contexts, anonymous=False,
+          scope="manage:jira-configuration"),
+    Route(("GET",), f"{API}/field/{{fieldId}}/context/{{contextId}}/option", lookups.field_context_options,
+          anonymous=False, scope="manage:jira-configuration"),
     Route(("GET", "POST"), f"{API}/search/jql", search_jql, anonymous=True),
     Route(("GET", "POST"), f"{API}/search", removed_search, anonymous=True),
     Route(("POST",), f"{API}/issue/bulkfetch", children.issue_bulkfetch, anonymous=False),
@@ -180,8 +194,15 @@ ROUTES = [
           scope="read:sprint:jira-software"),
     Route(("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, anonymous=False,
           scope="read:board-scope:jira-software"),
+    Route(("GET",), f"{AGILE}/board/{{boardId}}/project", agile.board_projects, anonymous=False,
+          scope="read:board-scope:jira-software"),
 ]
 DATACENTER_ROUTES = [Route(*spec) for spec in datacenter.ROUTE_SPECS]
+
+
+def tenant_info(request: Request) -> Response:
+    """Every Cloud site's own page naming its cloud id (no OpenAPI spec: not part of the REST API)."""
+    return Response(200, {"cloudId": request.site.cloud_id})
 
 
 def cloud_routes(legacy: bool = False) -> list[Route]:
@@ -191,7 +212,7 @@ def cloud_routes(legacy: bool = False) -> list[Route]:
           for r in ROUTES]
     v2 = [Route(r.methods, API2 + r.template[len(API):], _rendered_as_v2(r.handler), r.anonymous, r.scope)
           for r in v3 if r.template.startswith(API + "/")]
-    return v3 + v2
+    return [*v3, *v2, Route(("GET",), "/_edge/tenant_info", tenant_info, anonymous=True, scope=None)]
 
 
 def _rendered_as_v2(handler: Handler) -> Handler:

@@ -105,7 +105,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         "projects",
         th.ArrayType(th.StringType),
         title="Projects",
-        description="Project keys to extract; all visible projects when absent.",
+        description="Project keys to extract; all visible projects when absent. Limits the issues and "
+        "their children, projects, versions, components, boards and what is read through boards.",
+    ),
+    th.Property(
+        "include_archived_projects",
+        th.BooleanType,
+        default=False,
+        title="Include archived projects",
+        description="Also list archived projects and (Cloud) projects in the trash in the projects stream, "
+        "with their versions and components. Jira's search never returns their issues.",
     ),
     th.Property(
         "jql",
@@ -206,6 +215,7 @@ class Settings:
     oauth_token_url: str = default("oauth_token_url")
     start_date: str | None = None
     projects: tuple[str, ...] = ()
+    include_archived_projects: bool = bool(default("include_archived_projects"))
     jql: str | None = None
     page_size: int | None = None
     request_timeout: float = float(default("request_timeout"))
@@ -236,6 +246,8 @@ class Settings:
                     value = float(value)
                 elif item.type in ("int", "int | None"):
                     value = int(value)
+                elif item.type == "bool" and not isinstance(value, bool):
+                    value = str(value).strip().lower() in ("true", "1", "yes")
             except (TypeError, ValueError):
                 # Discovery and --about do not validate the config; a sync refuses the value
                 # (validation.check) before anything reads it.

@@ -30,7 +30,10 @@ def spec(family: str = "platform") -> dict[str, Any]:
 # (and the spec's own example) carry `isDefault`, which ResolutionJsonBean lacks.
 # ChangeDetails declares non-nullable strings, but the spec's own changelog examples
 # (and every capture) carry `"from": null` and `"to": null`.
+# The Project schema lacks `projectKeys`, which the spec's own /project/search `expand`
+# documents ("Returns all project keys associated with a project").
 SPEC_GAPS = {
+    "Project": {"projectKeys": {"type": "array", "items": {"type": "string"}}},
     "ResolutionJsonBean": {"isDefault": {"type": "boolean"}},
     "ChangeDetails": {name: {"type": "string", "nullable": True}
                       for name in ("field", "fieldId", "fieldtype", "from", "fromString", "to", "toString")},
@@ -96,6 +99,16 @@ CASES = [
     ("/rest/api/3/status", "GET", {}),
     ("/rest/api/3/statuscategory", "GET", {}),
     ("/rest/api/3/priority/search", "GET", {"maxResults": 2}),
+    ("/rest/api/3/projectCategory", "GET", {}),
+    ("/rest/api/3/project/type", "GET", {}),
+    ("/rest/api/3/role", "GET", {}),
+    ("/rest/api/3/project/{projectIdOrKey}/version", "GET", {"maxResults": 2}),
+    ("/rest/api/3/project/{projectIdOrKey}/component", "GET", {}),
+    ("/rest/api/3/issueLinkType", "GET", {}),
+    ("/rest/api/3/group/bulk", "GET", {"maxResults": 3}),
+    ("/rest/api/3/group/member", "GET", {"groupname": "jira-software-users", "includeInactiveUsers": "true"}),
+    ("/rest/api/3/field/{fieldId}/context", "GET", {}),
+    ("/rest/api/3/field/{fieldId}/context/{contextId}/option", "GET", {}),
     ("/rest/api/3/search/jql", "GET",
      {"jql": 'updated >= "2020/01/01 00:00" ORDER BY updated ASC', "fields": "*all", "maxResults": 20}),
     ("/rest/api/3/search/jql", "POST", {"jql": "project = ENG", "fields": ["*all"], "maxResults": 10}),
@@ -116,8 +129,11 @@ CASES = [
     ("/rest/agile/1.0/board", "GET", {}),
     ("/rest/agile/1.0/board/{boardId}/sprint", "GET", {}),
     ("/rest/agile/1.0/board/{boardId}/issue", "GET", {"maxResults": 3}),
+    ("/rest/agile/1.0/board/{boardId}/project", "GET", {}),
 ]
-PATH_VALUES = {"issueIdOrKey": "10003", "boardId": "3"}  # board 3: the scrum board with 60 sprints
+# Board 3: the scrum board with 60 sprints; customfield_10012 (Severity) a select, its context 10103.
+PATH_VALUES = {"issueIdOrKey": "10003", "boardId": "3", "projectIdOrKey": "ENG", "fieldId": "customfield_10012",
+               "contextId": "10103"}  # board 3: the scrum board with 60 sprints
 
 
 @pytest.mark.parametrize(("path", "method", "params"), CASES, ids=[f"{m} {p}" for p, m, _ in CASES])

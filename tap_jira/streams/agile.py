@@ -1,11 +1,15 @@
-"""Jira Software (Agile 1.0) streams: boards, and the sprints each scrum board shows."""
+"""Jira Software (Agile 1.0) streams: boards, the sprints each scrum board shows, the
+projects each board shows and (not selected by default) the issues on each board."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import override
+
 from .. import timestamps
+from ..api.pagination import StartAtTotalPaginator
 from ..errors import JiraAPIError
 from .reference import PageBeanStream
 
@@ -26,9 +30,38 @@ class AgileStream(PageBeanStream):
 
 
 class BoardsStream(AgileStream):
+    """With `projects` set, Jira lists each project's boards (`projectKeyOrId`: one listing
+    per project); a board that shows several of them is emitted once."""
+
     name = "boards"
     path = "/board"
     primary_keys = ("id",)
+    state_partitioning_keys = ()  # full table: one state, whatever the project partitions
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seen: set[Any] = set()
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, Any]] | None:
+        projects = self.run.settings.projects
+        return [{"projectKeyOrId": key} for key in projects] if projects else None
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
+        params = super().get_url_params(context, next_page_token)
+        if context and context.get("projectKeyOrId"):
+            params["projectKeyOrId"] = context["projectKeyOrId"]
+        return params
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
+        if row.get("id") is not None:
+            if row["id"] in self._seen:
+                return None
+            self._seen.add(row["id"])
+        return row
 
     def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
         if record.get("id") is None:
@@ -46,7 +79,7 @@ class SprintsStream(AgileStream):
     path = "/board/{boardId}/sprint"
     primary_keys = ("id", "boardId")
     parent_stream_type = BoardsStream
-    state_partitioning_keys = ()  # full table: nothing to keep per board
+    state_partitioning_keys = ()  # full table: nothing to keep per board or project
     _told_no_sprints = False  # a site may have hundreds of kanban boards: say it once at INFO
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -77,3 +110,52 @@ class SprintsStream(AgileStream):
                                         row.get("id"), context["boardId"], key, row[key])
                     row[key] = None
         return row
+
+
+class BoardProjectsStream(AgileStream):
+    """Which board shows which project (a board's filter may span several)."""
+
+    name = "board_projects"
+    path = "/board/{boardId}/project"
+    primary_keys = ("boardId", "projectId")
+    parent_stream_type = BoardsStream
+    state_partitioning_keys = ()
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
+        assert context is not None
+        row["boardId"] = context["boardId"]
+        row["projectId"] = None if row.get("id") is None else str(row.pop("id"))
+        return row
+
+
+BOARD_ISSUES_PAGE_CAP = 50
+
+
+class BoardIssuesStream(AgileStream):
+    """Which board shows which issue, by rank order: one request per 50 issues per board,
+    so it is not selected by default (the issues stream already names each issue's
+    project and sprints; board_projects maps boards to projects)."""
+
+    name = "board_issues"
+    path = "/board/{boardId}/issue"
+    primary_keys = ("boardId", "issueId")
+    parent_stream_type = BoardsStream
+    state_partitioning_keys = ()
+    selected_by_default = False
+    records_jsonpath = "$.issues[*]"
+
+    @override
+    def get_new_paginator(self) -> StartAtTotalPaginator:  # type: ignore[override]
+        return StartAtTotalPaginator("issues")
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
+        # `fields=key`: ids and keys only, the smallest answer Jira gives (the issues stream has the rest).
+        return {"startAt": next_page_token or 0, "maxResults": BOARD_ISSUES_PAGE_CAP, "fields": "key"}
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
+        assert context is not None
+        return {"boardId": context["boardId"], "issueId": None if row.get("id") is None else str(row["id"]),
+                "issueKey": row.get("key")}

@@ -11,6 +11,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from .. import logs, schemas
+from ..errors import JiraAPIError
 from ..progress import Progress
 from ..sdk_private import LeanRecordOutput
 from ..site import JiraSite
@@ -69,3 +70,40 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
                                                      stream=self.name):
                 pages.increment()
                 yield from self.parse_response(response)
+
+
+class SkippedWhenRefused(JiraStream):
+    """A stream that needs a permission an ordinary account lacks (Administer Jira, Browse
+    users and groups): a 403 skips it with one warning instead of failing the run; the
+    stream's remaining parent contexts are skipped without asking again."""
+
+    needs = "Administer Jira"
+    _refused = False
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if self._refused:
+            return
+        try:
+            yield from super().get_records(context)
+        except JiraAPIError as error:
+            if error.status != 403:
+                raise
+            self._refused = True
+            below = [child.name for child in self.child_streams if child.selected]
+            also = f" (and {', '.join(below)}, read through it)" if below else ""
+            self.logger.warning("Skipping stream %s%s, which needs the %s permission; the run goes on. %s",
+                                self.name, also, self.needs, error)
+
+
+class CloudOnly(JiraStream):
+    """A stream Server/Data Center has no endpoint for: skipped there with one info line."""
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if not self.site.cloud:
+            if not getattr(self, "_told_cloud_only", False):
+                self._told_cloud_only = True
+                self.logger.info("Skipping stream %s: Jira Server/Data Center has no endpoint for it", self.name)
+            return
+        yield from super().get_records(context)

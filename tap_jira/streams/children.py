@@ -1,4 +1,4 @@
-"""Comments, worklogs and changelog histories: children of the issues stream.
+"""Comments, worklogs, changelog histories, links and sprints: children of the issues stream.
 
 The issues stream reads each batch of issues once and completes their children
 (`tap_jira.children`) before it emits any of them; the SDK then syncs these
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 class IssueChildStream(FinalStateHook, JiraStream):
     parent_stream_type = IssuesStream
     state_partitioning_keys = ()  # one bookmark per stream, not one per batch or issue
-    primary_keys = ("id",)
+    primary_keys: tuple[str, ...] = ("id",)
     replication_key = "updated"
     instants: tuple[str, ...] = ("created", "updated")  # Jira timestamps normalised to UTC
 
@@ -123,3 +123,25 @@ class ChangelogsStream(IssueChildStream):
     name = "changelogs"
     replication_key = "created"
     instants = ("created",)
+
+
+class IssueDerivedStream(IssueChildStream):
+    """Rows read out of each issue record (tap_jira.children.derived): no request of their
+    own.  Their bookmark is the issue's `updated`, like the children's."""
+
+    replication_key = "issueUpdated"
+    instants = ()  # already UTC: the issue's `updated`, normalised
+
+
+class IssueLinksStream(IssueDerivedStream):
+    """Each link once, in Jira's terms: `inwardIssue` <outward verb> `outwardIssue`
+    ("ENG-1 blocks ENG-2": ENG-1 is inwardIssue), whichever issue it was read from."""
+
+    name = "issue_links"
+
+
+class SprintIssuesStream(IssueDerivedStream):
+    """Each issue in each sprint it is or was in, from the issue's sprint field."""
+
+    name = "sprint_issues"
+    primary_keys = ("sprintId", "issueId")

@@ -1,13 +1,14 @@
 """Site-wide lookups analysts join against: issue types, statuses, status categories,
-priorities and fields.  Small, full-table, one request each per run (priorities: one
-per 50 on Cloud); Server/Data Center serves the same lists under REST v2."""
+priorities, fields, project categories, project types, project roles and issue link
+types.  Small, full-table, one request each per run (priorities: one per 50 on Cloud);
+Server/Data Center serves the same lists under REST v2."""
 
 from __future__ import annotations
 
 from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
-from .base import JiraStream
+from .base import JiraStream, SkippedWhenRefused
 from .reference import PlatformListStream
 
 
@@ -39,14 +40,33 @@ class StatusCategoriesStream(LookupStream):
     path = "/statuscategory"
 
 
-class FieldsStream(LookupStream):
-    """System and custom fields with their `schema` (type, items, custom plugin key)."""
-
-    name = "fields"
-    path = "/field"
-
-
 class PrioritiesStream(PlatformListStream):
     name = "priorities"
     cloud_path, datacenter_path = "/priority/search", "/priority"
     primary_keys = ("id",)
+
+
+class ProjectCategoriesStream(LookupStream):
+    name = "project_categories"
+    path = "/projectCategory"
+
+
+class ProjectTypesStream(LookupStream):
+    """Software, business, service management...: what `projects.projectTypeKey` names."""
+
+    name = "project_types"
+    path = "/project/type"
+    primary_keys = ("key",)
+
+
+class ProjectRolesStream(SkippedWhenRefused, LookupStream):
+    """The site's project roles with their default actors; Jira shows them to administrators only."""
+
+    name = "project_roles"
+    path = "/role"
+
+
+class IssueLinkTypesStream(LookupStream):
+    name = "issue_link_types"
+    path = "/issueLinkType"
+    records_jsonpath = "$.issueLinkTypes[*]"

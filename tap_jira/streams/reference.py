@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.pagination import SinglePagePaginator
+from typing_extensions import override
 
 from ..api.pagination import BareArrayPaginator, PageBeanPaginator
 from ..auth.modes import is_datacenter_hint
@@ -55,24 +56,49 @@ class PlatformListStream(PageBeanStream):
         return super().get_url_params(context, next_page_token) if self.site.cloud else {}
 
 
+# `/project/search` takes at most 50 `keys`; with more, the projects are filtered here.
+MAX_PROJECT_KEYS = 50
+
+
 class ProjectsStream(PlatformListStream):
+    """Cloud asks Jira for the configured `projects` only (`keys`); Server/Data Center's
+    `/project` has no such filter, so there the list is filtered here.  Each project
+    read is the parent of its versions and components."""
+
     name = "projects"
     cloud_path, datacenter_path = "/project/search", "/project"
     primary_keys = ("id",)
     page_cap = 100  # larger requests are silently cut to 100
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
+        settings = self.run.settings
         if not self.site.cloud:
-            return {"expand": "description,lead,url"}
-        return {
+            listing = {"expand": "description,lead,url,projectKeys"}
+            return {**listing, "includeArchived": "true"} if settings.include_archived_projects else listing
+        params: dict[str, Any] = {
             **super().get_url_params(context, next_page_token),
             "orderBy": "key",
-            "expand": "description,lead,url,insight",
+            "expand": "description,lead,url,projectKeys,insight",
         }
+        if settings.projects and len(settings.projects) <= MAX_PROJECT_KEYS:
+            params["keys"] = list(settings.projects)
+        if settings.include_archived_projects:
+            params["status"] = ["live", "archived", "deleted"]
+        return params
 
+    @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
         wanted = {key.upper() for key in self.run.settings.projects}
-        return row if not wanted or str(row.get("key") or "").upper() in wanted else None
+        if not wanted:
+            return row
+        keys = [row.get("key"), *(row.get("projectKeys") or [])]  # a renamed project answers to its old keys
+        return row if any(str(key or "").upper() in wanted for key in keys) else None
+
+    @override
+    def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
+        if record.get("id") is not None:
+            yield {"projectId": str(record["id"])}
 
 
 class ResolutionsStream(PlatformListStream):
