@@ -18,10 +18,15 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from .wire import HttpError, Request, Response
+
+if TYPE_CHECKING:
+    from .data import Site
 
 ALL_SCOPES = ("read:jira-work", "read:jira-user", "read:board-scope:jira-software",
               "read:sprint:jira-software", "offline_access", "read:confluence-content.all")
@@ -132,9 +137,12 @@ class AuthorizationServer:
         return Response(200, body)
 
     def accessible_resources(self, request: Request) -> Response:
-        site = request.site
-        jira_scopes = [s for s in request.principal.scopes if "jira" in s]
-        return Response(200, [
+        return Response(200, self.resources(request.site, request.principal.scopes))
+
+    def resources(self, site: Site, scopes: Iterable[str] = ALL_SCOPES) -> list[dict[str, Any]]:
+        """The sites a grant with `scopes` reaches: two Jira sites, one listed twice."""
+        jira_scopes = [s for s in scopes if "jira" in s]
+        return [
             {"id": "9d9a1a49-0000-4c6f-8d2b-5f0e2e6f1a11", "name": "other-team", "scopes": jira_scopes,
              "url": "https://other-team.atlassian.net",
              "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"},
@@ -144,7 +152,7 @@ class AuthorizationServer:
              "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/flag.png"},
             {"id": site.cloud_id, "name": "emulated-site", "scopes": jira_scopes, "url": site.base_url,
              "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/flag.png"},
-        ])
+        ]
 
 
 def _form(request: Request) -> dict[str, str]:

@@ -29,6 +29,7 @@ class StateError(TapJiraError):
 class JiraAPIError(TapJiraError, FatalAPIError):
     """Jira answered with an error that retrying will not fix."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, missing_scope: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.missing_scope = missing_scope  # the OAuth 2.0 scope the gateway said the token lacks

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,10 @@ class JiraSite:
     api_root: str  # what /rest/... is appended to
     cloud: bool
     cloud_id: str | None = None
+    # What finding the site already read, so the streams of the same data need no request:
+    # the serverInfo body (server_info) and the OAuth grant's sites (cloud_instances).
+    server_info: dict[str, Any] | None = field(default=None, compare=False)
+    accessible_resources: list[dict[str, Any]] | None = field(default=None, compare=False)
 
     @property
     def rest(self) -> str:
@@ -51,17 +55,21 @@ def resolve_site(settings: Settings, fetch: Fetch) -> JiraSite:
     base_url = settings.base_url.rstrip("/")
     if auth_type(settings.config) == "oauth2" or settings.cloud_id:
         gateway = settings.api_gateway_url.rstrip("/")
-        cloud_id = settings.cloud_id or _find_cloud_id(base_url, gateway, fetch)
-        return JiraSite(f"{gateway}/ex/jira/{cloud_id}", cloud=True, cloud_id=cloud_id)
+        if settings.cloud_id:
+            return JiraSite(f"{gateway}/ex/jira/{settings.cloud_id}", cloud=True, cloud_id=settings.cloud_id)
+        resources = _accessible_resources(gateway, fetch)
+        cloud_id = _find_cloud_id(base_url, resources)
+        return JiraSite(f"{gateway}/ex/jira/{cloud_id}", cloud=True, cloud_id=cloud_id, accessible_resources=resources)
     deployment = settings.deployment_type
     if deployment:
         return JiraSite(base_url, cloud=deployment == "cloud")
     if (urlsplit(base_url).hostname or "").endswith(CLOUD_HOST_SUFFIXES):
         return JiraSite(base_url, cloud=True)
-    return JiraSite(base_url, cloud=_server_info_says_cloud(base_url, fetch))
+    info = _server_info(base_url, fetch)
+    return JiraSite(base_url, cloud=str(info["deploymentType"]).lower() == "cloud", server_info=info)
 
 
-def _server_info_says_cloud(base_url: str, fetch: Fetch) -> bool:
+def _server_info(base_url: str, fetch: Fetch) -> dict[str, Any]:
     response = fetch(f"{base_url}/rest/api/2/serverInfo")
     try:
         info = response.json() if response.ok else None
@@ -71,10 +79,10 @@ def _server_info_says_cloud(base_url: str, fetch: Fetch) -> bool:
         raise ConfigError(f"config key `base_url`: no Jira REST API at {base_url} (GET /rest/api/2/serverInfo "
                           f"answered HTTP {response.status_code}); check the URL and any context path, "
                           "or set `deployment_type`")
-    return str(info["deploymentType"]).lower() == "cloud"
+    return info
 
 
-def _find_cloud_id(base_url: str, gateway: str, fetch: Fetch) -> str:
+def _accessible_resources(gateway: str, fetch: Fetch) -> list[dict[str, Any]]:
     response = fetch(f"{gateway}/oauth/token/accessible-resources")
     if not response.ok:
         raise JiraAPIError(f"OAuth 2.0: GET /oauth/token/accessible-resources answered HTTP {response.status_code}; "
@@ -87,6 +95,10 @@ def _find_cloud_id(base_url: str, gateway: str, fetch: Fetch) -> str:
         raise JiraAPIError("OAuth 2.0: GET /oauth/token/accessible-resources answered with an unexpected shape "
                            "(a list of sites was due); check `api_gateway_url`, or set `cloud_id`",
                            response.status_code)
+    return resources
+
+
+def _find_cloud_id(base_url: str, resources: list[dict[str, Any]]) -> str:
     # The same id can appear once per product (Jira, Confluence): pick the entry
     # with Jira scopes whose URL is base_url, never simply the first one.
     for resource in jira_sites(resources):

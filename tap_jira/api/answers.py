@@ -36,9 +36,10 @@ def check(response: requests.Response, config: Mapping[str, Any], hint: str = ""
     `hint` names the config keys a 400 points at."""
     status = response.status_code
     if status == HTTPStatus.UNAUTHORIZED and b"scope does not match" in response.content:
+        scope = scope_for(_endpoint(response))
         raise JiraAPIError(
-            f"the {_mode_name(config)} lacks the scope {scope_for(_endpoint(response))} that "
-            f"{_endpoint(response)} needs: grant it and run `tap-jira-auth oauth2` again", status)
+            f"the {_mode_name(config)} lacks the scope {scope} that "
+            f"{_endpoint(response)} needs: grant it and run `tap-jira-auth oauth2` again", status, missing_scope=scope)
     if status == HTTPStatus.UNAUTHORIZED:
         raise JiraAPIError(
             f"Jira refused the credentials (HTTP 401) at {config['base_url']}: {auth.describe(config)}", status)

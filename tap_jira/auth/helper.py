@@ -29,7 +29,7 @@ from .. import settings
 from ..errors import ConfigError
 from ..site import jira_sites, site_key
 from . import private_key_pem
-from .scopes import REQUESTED_SCOPES
+from .scopes import ADMIN_SCOPE, REQUESTED_SCOPES
 from .token_store import TokenStore, default_path
 
 DEFAULT_AUTHORIZE_URL = "https://auth.atlassian.com/authorize"
@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     oauth2.add_argument("--authorize-url", default=DEFAULT_AUTHORIZE_URL)
     oauth2.add_argument("--token-url", default=settings.default("oauth_token_url"))
     oauth2.add_argument("--api-gateway-url", default=settings.default("api_gateway_url"))
+    oauth2.add_argument("--admin", action="store_true",
+                        help=f"also ask for {ADMIN_SCOPE} (an administrator's grant), which project_roles, "
+                        "group_members and the custom field contexts and options need")
     oauth1 = modes.add_parser("oauth1", help="Server/Data Center OAuth 1.0a: get an access token")
     oauth1.add_argument("--base-url", required=True)
     oauth1.add_argument("--consumer-key", required=True)
@@ -80,7 +83,8 @@ def _ask(prompt: str) -> str:
 def run_oauth2(args: argparse.Namespace) -> None:
     client_secret = os.environ.get("TAP_JIRA_CLIENT_SECRET") or getpass.getpass("Client secret: ")
     state = secrets.token_urlsafe(16)
-    query = {"audience": "api.atlassian.com", "client_id": args.client_id, "scope": " ".join(REQUESTED_SCOPES),
+    scopes = (*REQUESTED_SCOPES, ADMIN_SCOPE) if args.admin else REQUESTED_SCOPES
+    query = {"audience": "api.atlassian.com", "client_id": args.client_id, "scope": " ".join(scopes),
              "redirect_uri": args.redirect_uri, "state": state, "response_type": "code", "prompt": "consent"}
     print(f"Open this URL, approve access, and paste the code (or the whole URL you are sent to):\n"
           f"{args.authorize_url}?{urlencode(query)}", file=sys.stderr, flush=True)

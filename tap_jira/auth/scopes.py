@@ -12,7 +12,16 @@ REQUESTED_SCOPES = (
 )
 
 
+# Endpoints of streams that skip themselves without it (streams.base.SkippedWhenRefused):
+# an administrator's scope, not requested by default.
+ADMIN_SCOPE = "manage:jira-configuration"
+
+
 def scope_for(path: str) -> str:
+    if path.endswith(("/role", "/group/member")) or "/context" in path:
+        return ADMIN_SCOPE
+    if path.endswith("/group/bulk"):
+        return "read:jira-user"
     if "/rest/agile/" in path:
         return "read:sprint:jira-software" if "/sprint" in path else "read:board-scope:jira-software"
     if path.endswith(("/myself", "/users/search", "/users", "/user")):

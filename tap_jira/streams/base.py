@@ -74,8 +74,10 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
 
 class SkippedWhenRefused(JiraStream):
     """A stream that needs a permission an ordinary account lacks (Administer Jira, Browse
-    users and groups): a 403 skips it with one warning instead of failing the run; the
-    stream's remaining parent contexts are skipped without asking again."""
+    users and groups), or an OAuth 2.0 scope the tap does not ask for by default
+    (manage:jira-configuration): a 403, or the gateway's missing-scope 401, skips it with
+    one warning instead of failing the run; the stream's remaining parent contexts are
+    skipped without asking again."""
 
     needs = "Administer Jira"
     _refused = False
@@ -87,12 +89,12 @@ class SkippedWhenRefused(JiraStream):
         try:
             yield from super().get_records(context)
         except JiraAPIError as error:
-            if error.status != 403:
+            if error.status != 403 and not error.missing_scope:
                 raise
             self._refused = True
             below = [child.name for child in self.child_streams if child.selected]
             also = f" (and {', '.join(below)}, read through it)" if below else ""
-            self.logger.warning("Skipping stream %s%s, which needs the %s permission; the run goes on. %s",
+            self.logger.warning("Skipping stream %s%s (it needs the %s permission): %s. The run goes on.",
                                 self.name, also, self.needs, error)
 
 

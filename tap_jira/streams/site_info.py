@@ -10,6 +10,7 @@ from typing_extensions import override
 
 from .. import timestamps
 from ..auth.modes import auth_type
+from ..site import jira_sites
 from .base import CloudOnly, JiraStream
 
 if TYPE_CHECKING:
@@ -31,6 +32,18 @@ class ServerInfoStream(JiraStream):
         return SinglePagePaginator()
 
     @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """No request when finding the site already read serverInfo (the same body under REST v2)."""
+        known = self.site.server_info
+        if known is None:
+            yield from super().get_records(context)
+            return
+        _ = self.run.client.myself  # fail fast on bad credentials, like every stream
+        row = self.post_process(dict(known), context)
+        if row is not None:
+            yield row
+
+    @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
         for key in ("buildDate", "serverTime"):
             if row.get(key):
@@ -43,7 +56,8 @@ class ServerInfoStream(JiraStream):
 
 
 class CloudInstancesStream(CloudOnly, JiraStream):
-    """With OAuth 2.0, every site the grant reaches (accessible-resources: one request);
+    """With OAuth 2.0, every Jira site the grant reaches (accessible-resources, read when
+    finding the site: no request of its own);
     with an API token, the configured site and its cloud id (``/_edge/tenant_info``).
     `current` marks the site this run reads."""
 
@@ -59,12 +73,16 @@ class CloudInstancesStream(CloudOnly, JiraStream):
             return
         settings = self.run.settings
         if auth_type(self.config) == "oauth2":
-            found = self._read(f"{settings.api_gateway_url.rstrip('/')}/oauth/token/accessible-resources")
-            yield from self._merged(found if isinstance(found, list) else [])
+            found = self.site.accessible_resources  # read when finding the site, unless `cloud_id` is set
+            if found is None:
+                found = self._read(f"{settings.api_gateway_url.rstrip('/')}/oauth/token/accessible-resources")
+            yield from self._merged(jira_sites(found) if isinstance(found, list) else [])
             return
         base_url = settings.base_url.rstrip("/")
-        tenant = self._read(f"{base_url}/_edge/tenant_info")
-        cloud_id = self.site.cloud_id or (tenant.get("cloudId") if isinstance(tenant, dict) else None)
+        cloud_id, tenant = self.site.cloud_id, None  # known when reading through the gateway
+        if not cloud_id:
+            tenant = self._read(f"{base_url}/_edge/tenant_info")
+            cloud_id = tenant.get("cloudId") if isinstance(tenant, dict) else None
         if not cloud_id:
             if tenant is not None:
                 self.logger.warning("cloud_instances: %s/_edge/tenant_info names no cloud id; no row emitted",
@@ -86,11 +104,11 @@ class CloudInstancesStream(CloudOnly, JiraStream):
         self.logger.warning("cloud_instances: GET %s answered %s; no row emitted", urlsplit(url).path, problem)
         return None
 
-    def _merged(self, resources: list[Any]) -> Iterable[dict[str, Any]]:
-        """One row per site: the grant lists a site once per product (Jira, Confluence)."""
+    def _merged(self, resources: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """One row per Jira site, whatever else the grant reaches."""
         by_id: dict[str, dict[str, Any]] = {}
         for resource in resources:
-            if not isinstance(resource, dict) or not resource.get("id"):
+            if not resource.get("id"):
                 continue
             row = by_id.setdefault(str(resource["id"]), {
                 "id": str(resource["id"]), "name": resource.get("name"), "url": resource.get("url"),
