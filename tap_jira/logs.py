@@ -77,6 +77,15 @@ def install() -> None:
     for name in ("oauthlib", "requests_oauthlib"):
         logging.getLogger(name).setLevel(logging.INFO)
     logging.getLogger("singer_sdk").addFilter(_resumable_streams)
+    logging.getLogger("tap-jira").addFilter(_stream_wiring)
+
+
+def _stream_wiring(record: logging.LogRecord) -> bool:
+    """The SDK's "Added 'x' as child stream to 'y'", one line per child stream at every
+    start: kept at DEBUG only (the README's streams table says what feeds what)."""
+    if str(record.msg).startswith("Added '") and "as child stream" in str(record.msg):
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+    return True
 
 
 def _resumable_streams(record: logging.LogRecord) -> bool:

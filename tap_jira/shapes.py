@@ -28,6 +28,18 @@ SHAPES: list[tuple[re.Pattern[str], str | None]] = [(re.compile(pattern), key) f
     (r"/rest/agile/1\.0/board$", "values"),
     (r"/rest/agile/1\.0/board/[^/]+/sprint$", "values"),
     (r"/rest/api/\d/myself$", None),
+    (r"/rest/api/\d/serverInfo$", None),
+    # Lookups and project metadata (streams/lookups.py, project_metadata.py, groups.py, custom_fields.py).
+    (r"/rest/api/\d/(issuetype|status|statuscategory|field|projectCategory|project/type|role|priority)$", ""),
+    (r"/rest/api/\d/priority/search$", "values"),
+    (r"/rest/api/\d/issueLinkType$", "issueLinkTypes"),
+    (r"/rest/api/\d/project/[^/]+/(version|component)$", "values"),
+    (r"/rest/api/2/project/[^/]+/(versions|components)$", ""),
+    (r"/rest/api/\d/group/(bulk|member)$", "values"),
+    (r"/rest/api/2/groups/picker$", "groups"),
+    (r"/rest/api/\d/field/[^/]+/context(/[^/]+/option)?$", "values"),
+    (r"/rest/agile/1\.0/board/[^/]+/project$", "values"),
+    (r"/rest/agile/1\.0/board/[^/]+/issue$", "issues"),
 ]]
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-# Users are keyed by accountId; sprints repeat per board and children per issue, so
-# boardId and issueId join the key (a sprint on two boards is two rows, as documented).
-ID_KEYS = {"users": "accountId"}
-
 
 def latest_by_key(messages: list[dict[str, Any]]) -> dict[str, dict[tuple, dict[str, Any]]]:
-    """The latest version of every record, per stream and primary key."""
+    """The latest version of every record, per stream and the primary key its SCHEMA
+    message declares (as an upserting target keys it)."""
     latest: dict[str, dict[tuple, dict[str, Any]]] = {}
+    keys: dict[str, list[str]] = {}
     for message in messages:
-        if message["type"] == "RECORD":
+        if message["type"] == "SCHEMA":
+            keys[message["stream"]] = message["key_properties"]
+        elif message["type"] == "RECORD":
             record = message["record"]
-            key = (record.get(ID_KEYS.get(message["stream"], "id")), record.get("boardId"), record.get("issueId"))
+            key = tuple(record.get(name) for name in keys[message["stream"]])
             latest.setdefault(message["stream"], {})[key] = record
     return latest
 

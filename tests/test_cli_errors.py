@@ -11,6 +11,7 @@ import time
 import pytest
 
 from jira_emulator import JiraEmulator, payloads
+from tap_jira.streams import STREAM_TYPES
 from tests.conftest import BIN, TapRun, run_tap
 
 SECRET = "s3cr3t-api-token-value"
@@ -89,7 +90,27 @@ def test_discover_and_about_need_no_config(tmp_path):
         "changelogs": (["id"], "created", "INCREMENTAL"),
         "boards": (["id"], None, "FULL_TABLE"),
         "sprints": (["id", "boardId"], None, "FULL_TABLE"),
+        "issue_links": (["id"], "issueUpdated", "INCREMENTAL"),
+        "sprint_issues": (["sprintId", "issueId"], "issueUpdated", "INCREMENTAL"),
+        "project_versions": (["id"], None, "FULL_TABLE"),
+        "project_components": (["id"], None, "FULL_TABLE"),
+        "groups": (["groupId"], None, "FULL_TABLE"),
+        "group_members": (["groupId", "accountId"], None, "FULL_TABLE"),
+        "board_projects": (["boardId", "projectId"], None, "FULL_TABLE"),
+        "board_issues": (["boardId", "issueId"], None, "FULL_TABLE"),
+        "custom_field_contexts": (["id", "fieldId"], None, "FULL_TABLE"),
+        "custom_field_options": (["id", "fieldId", "contextId"], None, "FULL_TABLE"),
+        "project_categories": (["id"], None, "FULL_TABLE"),
+        "project_types": (["key"], None, "FULL_TABLE"),
+        "project_roles": (["id"], None, "FULL_TABLE"),
+        "issue_link_types": (["id"], None, "FULL_TABLE"),
+        "server_info": (["baseUrl"], None, "FULL_TABLE"),
+        "cloud_instances": (["id"], None, "FULL_TABLE"),
     }
+    # board_issues costs a request per 50 issues per board: a user selects it on purpose.
+    by_default = {name: next(m["metadata"].get("selected-by-default") for m in s["metadata"] if m["breadcrumb"] == [])
+                  for name, s in streams.items()}
+    assert {name for name, selected in by_default.items() if not selected} == {"board_issues"}
 
 
 CLOUD = {"base_url": "https://x.atlassian.net", "email": "a@example.com", "api_token": SECRET}
@@ -181,7 +202,7 @@ def test_discovery_needs_no_valid_config_either(tmp_path):
               "projects": 7}
     discovered = run_tap(tmp_path, config, "--discover")
     assert discovered.returncode == 0, discovered.stderr[-2000:]
-    assert len(json.loads(discovered.stdout)["streams"]) == 14
+    assert len(json.loads(discovered.stdout)["streams"]) == len(STREAM_TYPES)
     refused = run_tap(tmp_path, config)
     assert_one_line_error(refused, "config key `", "must be of type", code=2)
 

@@ -87,6 +87,6 @@ def test_issues_edited_while_paging_end_up_at_their_latest_version(tmp_path, fla
         second = run_tap(tmp_path / "second", config, state=first.final_state)
         assert second.returncode == 0, second.stderr[-2000:]
         latest = latest_by_key(first.messages + second.messages)["issues"]
-        assert {key for key, _, _ in latest} == {issue.id for issue in site.issues}
+        assert {key for (key,) in latest} == {issue.id for issue in site.issues}
         for issue in edited:
-            assert latest[(issue.id, None, None)]["fields"]["updated"] == site.render.timestamp(issue.updated)
+            assert latest[(issue.id,)]["fields"]["updated"] == site.render.timestamp(issue.updated)
