@@ -41,6 +41,11 @@ def adf_text(document: dict[str, Any]) -> str:
     return document["content"][0]["content"][0]["text"]
 
 
+def column(name: str) -> Check:
+    """A top-level property that both loaders store as a plain column of its own type."""
+    return (name, f'"{name}"', f'"{name}"', lambda r: r.get(name))
+
+
 # Per stream, values that must come back from the warehouse exactly as the tap emitted them:
 # (label, DuckDB expression, PostgreSQL expression, the same value from the record).
 Check = tuple[str, str, str, Callable[[dict[str, Any]], Any]]
@@ -83,6 +88,23 @@ ROUND_TRIPS: dict[str, list[Check]] = {
     "fields": [("name", "name", "name", lambda r: r["name"]),
                ("schema type", """"schema"->>'$.type'""", """"schema" #>> '{type}'""",
                 lambda r: (r.get("schema") or {}).get("type"))],
+    "issue_links": [column("inwardIssueKey"), column("outwardIssueKey"), column("typeName")],
+    "sprint_issues": [column("sprintName"), column("issueKey"),
+                      ("issueUpdated (UTC)", '"issueUpdated"', '"issueUpdated"', lambda r: utc(r["issueUpdated"]))],
+    "project_versions": [column("name"), column("released"), column("projectId")],
+    "project_components": [column("name"), column("issueCount")],
+    "groups": [column("name")],
+    "group_members": [column("groupName"), column("displayName"), column("active")],
+    "board_projects": [column("key"), column("name")],
+    "custom_field_contexts": [column("name"), column("isGlobalContext")],
+    "custom_field_options": [column("value"), column("optionId")],
+    "project_categories": [column("name"), column("description")],
+    "project_types": [column("formattedKey"), column("color")],
+    "project_roles": [column("name"), column("description")],
+    "issue_link_types": [column("inward"), column("outward")],
+    "server_info": [column("version"), ("serverTime (UTC)", '"serverTime"', '"serverTime"',
+                                         lambda r: utc(r["serverTime"]))],
+    "cloud_instances": [column("url"), column("current")],
 }
 class Warehouse:
     """One loader's tables, read back with its own SQL dialect."""
@@ -219,8 +241,7 @@ def test_data_center_text_bodies_load_into_both_warehouses(tmp_path, postgres):
     messages = tmp_path / "messages.jsonl"
     messages.write_text(tap.stdout)
     database = tmp_path / "dc.duckdb"
-    load(loader("target-duckdb"),
-         {"filepath": str(database), "default_target_schema": schema}, messages, tmp_path / "duck")
+    load(loader("target-duckdb"), duckdb_config(database, schema), messages, tmp_path / "duck")
     load(loader("target-postgres"),
          postgres.target_config(schema), messages, tmp_path / "pg")
     bodies = {(key[0],): record["body"] for key, record in last_records(messages)["comments"].items()}

@@ -29,8 +29,13 @@ REPO = Path(__file__).resolve().parent.parent
 LOADERS = {"target-duckdb": ("TARGET_DUCKDB", ".venv-target-duckdb/bin/target-duckdb"),
            "target-postgres": ("TARGET_POSTGRES", ".venv-target-postgres/bin/target-postgres"),
            "target-jsonl": ("TARGET_JSONL", ".venv-target-jsonl/bin/target-jsonl")}
-# Primary-key columns as SQL, where not "id".
-KEY_COLUMNS = {"sprints": ('"id"', '"boardId"'), "users": ('"accountId"',)}
+# Primary-key columns as SQL, where not "id" (Cloud's keys: the tap's discovery contract).
+KEY_COLUMNS = {"sprints": ('"id"', '"boardId"'), "users": ('"accountId"',),
+               "sprint_issues": ('"sprintId"', '"issueId"'), "groups": ('"groupId"',),
+               "group_members": ('"groupId"', '"accountId"'), "board_projects": ('"boardId"', '"projectId"'),
+               "board_issues": ('"boardId"', '"issueId"'), "custom_field_contexts": ('"id"', '"fieldId"'),
+               "custom_field_options": ('"id"', '"fieldId"', '"contextId"'), "project_types": ('"key"',),
+               "server_info": ('"baseUrl"',)}
 
 
 def loader_path(name: str) -> Path:
@@ -115,8 +120,10 @@ def load(target: Path, config: dict[str, Any], messages: Path, workdir: Path) ->
 # ---- DuckDB -----------------------------------------------------------------------------
 
 
-def duckdb_config(path: Path) -> dict[str, Any]:
-    return {"filepath": str(path), "default_target_schema": SCHEMA}
+def duckdb_config(path: Path, schema: str = SCHEMA) -> dict[str, Any]:
+    # add_metadata_columns: with a timestamp column in every batch file, DuckDB's COPY never
+    # takes a table's first row for a CSV header (requirements/target-duckdb.txt).
+    return {"filepath": str(path), "default_target_schema": schema, "add_metadata_columns": True}
 
 
 def duckdb_query(path: Path, sql: str) -> list[tuple[Any, ...]]:
