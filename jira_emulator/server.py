@@ -38,6 +38,10 @@ SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
 GATEWAY_UNAUTHORIZED = {"code": 401, "message": "Unauthorized"}
 
 
+# Streams read from endpoints that need manage:jira-configuration (routes.py).
+ADMIN_SCOPE_STREAMS = ("project_roles", "group_members", "custom_field_contexts", "custom_field_options")
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
@@ -117,6 +121,17 @@ class JiraEmulator:
     def log(self, entry: LoggedRequest) -> None:
         with self._lock:
             self.requests.append(entry)
+
+    def record_counts(self, auth: str = "basic") -> dict[str, int]:
+        """What a complete default sync with `auth` delivers: the site's counts, and with the
+        emulator's OAuth 2.0 grant every Jira site it reaches, without the streams whose
+        endpoints need manage:jira-configuration, a scope the grant does not hold."""
+        counts = self.site.record_counts()
+        if auth == "oauth2":
+            counts["cloud_instances"] = len({r["id"] for r in self.oauth2.resources(self.site)})
+            for stream in ADMIN_SCOPE_STREAMS:
+                counts.pop(stream, None)
+        return counts
 
     def request_counts(self) -> Counter[str]:
         with self._lock:

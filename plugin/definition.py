@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from tap_jira.streams import STREAM_TYPES
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFINITION = HERE / "tap-jira.yml"
@@ -87,6 +89,8 @@ def extractor(info: dict[str, Any], pip_url: str) -> dict[str, Any]:
         "capabilities": info["capabilities"],
         "settings_group_validation": GROUPS,
         "settings": [setting(name, schema) for name, schema in info["settings"]["properties"].items()],
+        # Meltano selects every stream unless told otherwise; keep the tap's own default selection.
+        "select": ["*.*", *(f"!{stream.name}.*" for stream in STREAM_TYPES if not stream.selected_by_default)],
     }
 
 

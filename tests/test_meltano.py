@@ -112,7 +112,7 @@ def test_oauth2_survives_rotation_across_meltano_runs(project, tmp_path):
             cloud.oauth2.revoke_access_tokens()  # as after the access token's hour
             done = meltano(binary, root, {**oauth_env, "TARGET_JSONL_DESTINATION_PATH": str(out)},
                            "run", "--full-refresh", "tap-jira", "target-jsonl")
-            assert line_counts(out) == {k: v for k, v in cloud.site.record_counts().items() if v}
+            assert line_counts(out) == {k: v for k, v in cloud.record_counts("oauth2").items() if v}
             assert config["client_secret"] not in done.stdout + done.stderr
         assert cloud.oauth2.refreshes == 2
         assert json.loads((tmp_path / "store.json").read_text())["refresh_token"] != config["refresh_token"]
