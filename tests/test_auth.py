@@ -92,6 +92,12 @@ def test_oauth2_two_consecutive_runs_survive_rotation(cloud, tmp_path):
     config = cloud.config("oauth2", token_store_path=str(store))
     first = run_tap(tmp_path / "run1", config)
     assert_complete(cloud, first, "accountId")
+    # Every Jira site the grant reaches, once, from the list read to find the cloud id.
+    sites = {r["id"]: (r["url"], r["current"], sorted(r["scopes"])) for r in first.records("cloud_instances")}
+    assert sites == {r["id"]: (r["url"], r["id"] == cloud.site.cloud_id, sorted(r["scopes"]))
+                     for r in cloud.oauth2.resources(cloud.site) if any("jira" in scope for scope in r["scopes"])}
+    assert len(sites) == 2
+    assert cloud.request_counts()["GET /oauth/token/accessible-resources"] == 1
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
     stored = json.loads(store.read_text())
     assert stored["refresh_token"] != config["refresh_token"]  # rotated and persisted
@@ -218,7 +224,11 @@ def test_datacenter_sync_in_every_mode(datacenter, tmp_path, mode):
     assert "Server/Data Center (REST v2)" in run.stderr
     endpoints = Counter(r.endpoint for r in datacenter.requests)
     assert all(e.startswith(("/rest/api/2/", "/rest/agile/1.0/")) for e in endpoints)
-    assert endpoints["/rest/api/2/serverInfo"] == 1 and endpoints["/rest/api/2/search"] >= 1
+    assert endpoints["/rest/api/2/serverInfo"] == 1 and endpoints["/rest/api/2/search"] >= 1  # server_info reuses it
+    assert {g["name"] for g in run.records("groups")} == {g.name for g in datacenter.site.metadata.groups}
+    assert all(g["groupId"] is None for g in run.records("groups"))  # Data Center groups have names only
+    for stream in ("cloud_instances", "custom_field_contexts"):
+        assert run.stderr.count(f"Skipping stream {stream}: Jira Server/Data Center has no endpoint") == 1
     assert {r.auth for r in datacenter.requests} == {mode}
     issue = run.records("issues")[0]
     comment = run.records("comments")[0]

@@ -47,7 +47,8 @@ class IssueChildStream(FinalStateHook, JiraStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         batch = self.run.children.batch
         for record in self.run.children.records_for(self.name):
-            yield self.normalise(record, batch.issue_keys)
+            if self.is_new(record):
+                yield self.normalise(record, batch.issue_keys)
         # Every child of the batch's issues is out: the next run may start from there.
         # (The SDK has no hook for extra state, so this writes to its own state dict.)
         if batch.high_water:
@@ -64,6 +65,10 @@ class IssueChildStream(FinalStateHook, JiraStream):
             if not searched or timestamps.parse_setting(searched) < timestamps.parse_setting(end):
                 self.stream_state[CHILD_WINDOW_KEY] = end
             mark_state_changed(self)
+
+    def is_new(self, record: dict[str, Any]) -> bool:
+        """Whether the record is not already out this run (children of different issues never are)."""
+        return True
 
     def normalise(self, record: dict[str, Any], issue_keys: dict[str, str]) -> dict[str, Any]:
         """Jira's instants in UTC.  One that is missing where the bookmark needs it, or is
@@ -134,10 +139,22 @@ class IssueDerivedStream(IssueChildStream):
 
 
 class IssueLinksStream(IssueDerivedStream):
-    """Each link once, in Jira's terms: `inwardIssue` <outward verb> `outwardIssue`
-    ("ENG-1 blocks ENG-2": ENG-1 is inwardIssue), whichever issue it was read from."""
+    """Each link once a run, in Jira's terms: `inwardIssue` <outward verb> `outwardIssue`
+    ("ENG-1 blocks ENG-2": ENG-1 is inwardIssue), whichever issue it was read from.  Both
+    issues carry it; the second one read (in a later batch) does not emit it again."""
 
     name = "issue_links"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._emitted: set[str] = set()  # link ids: a few MB at a million links
+
+    @override
+    def is_new(self, record: dict[str, Any]) -> bool:
+        if record["id"] in self._emitted:
+            return False
+        self._emitted.add(record["id"])
+        return True
 
 
 class SprintIssuesStream(IssueDerivedStream):
