@@ -189,7 +189,7 @@ def test_request_budget_for_issues_and_children(tmp_path):
             assert Counter(r["id"] for r in run.records(stream)) == Counter(
                 c[0] for c in truth_ids(site, stream).elements())
         # Read out of the issues, at no request; a link between issues of two batches comes once.
-        assert Counter(r["id"] for r in run.records("issue_links")) == Counter(l.id for l in site.metadata.links)
+        assert Counter(r["id"] for r in run.records("issue_links")) == Counter(link.id for link in site.metadata.links)
         assert Counter((r["sprintId"], r["issueId"]) for r in run.records("sprint_issues")) == Counter(
             (s["id"], i.id) for i in site.issues for s in i.static_fields[SPRINT_FIELD] or [])
         total = sum(emulator.request_counts().values())
