@@ -61,26 +61,30 @@ def link_types(request: Request) -> Response:
 
 def project_versions(request: Request) -> Response:
     """Cloud: a page bean (50 a page by default, at most 50)."""
-    site, project = request.site, _project(request)
-    values = [metadata.version_json(site, v) for v in site.metadata.versions_of(project)]
-    return Response(200, page_bean(request, values, default_size=50, cap=50))
+    return Response(200, page_bean(request, _versions(request), default_size=50, cap=50))
 
 
 def project_version_list(request: Request) -> Response:
     """Server/Data Center (and Cloud's older form): every version, one bare array."""
-    site, project = request.site, _project(request)
-    return Response(200, [metadata.version_json(site, v) for v in site.metadata.versions_of(project)])
+    return Response(200, _versions(request))
 
 
 def project_components(request: Request) -> Response:
-    site, project = request.site, _project(request)
-    values = [metadata.component_json(site, c) for c in site.metadata.components_of(project)]
-    return Response(200, page_bean(request, values, default_size=50, cap=50))
+    return Response(200, page_bean(request, _components(request), default_size=50, cap=50))
 
 
 def project_component_list(request: Request) -> Response:
+    return Response(200, _components(request))
+
+
+def _versions(request: Request) -> list[dict[str, Any]]:
     site, project = request.site, _project(request)
-    return Response(200, [metadata.component_json(site, c) for c in site.metadata.components_of(project)])
+    return [metadata.version_json(site, v) for v in site.metadata.versions_of(project)]
+
+
+def _components(request: Request) -> list[dict[str, Any]]:
+    site, project = request.site, _project(request)
+    return [metadata.component_json(site, c) for c in site.metadata.components_of(project)]
 
 
 def groups(request: Request) -> Response:
