@@ -76,7 +76,8 @@ class CloudInstancesStream(CloudOnly, JiraStream):
             found = self.site.accessible_resources  # read when finding the site, unless `cloud_id` is set
             if found is None:
                 found = self._read(f"{settings.api_gateway_url.rstrip('/')}/oauth/token/accessible-resources")
-            yield from self._merged(jira_sites(found) if isinstance(found, list) else [])
+            listed = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+            yield from self._merged(jira_sites(listed))
             return
         base_url = settings.base_url.rstrip("/")
         cloud_id, tenant = self.site.cloud_id, None  # known when reading through the gateway
