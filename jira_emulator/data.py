@@ -81,6 +81,10 @@ class Site:
         self.hidden_user_every = 0
         # Endpoints (path templates) the account lacks a permission for, with Jira's message.
         self.forbidden: dict[str, str] = {}
+        # Projects the account may list (Administer Projects) but not browse: their
+        # versions and components answer 404.
+        self.unbrowsable: set[str] = set()
+        self.issue_linking = True  # off: /issueLinkType answers 404, as when an admin disables linking
         self.site_zone = ZoneInfo(site_zone)
         self.rng = random.Random(seed)
         self.render = CloudRendering(self)

@@ -56,6 +56,8 @@ def roles(request: Request) -> Response:
 
 
 def link_types(request: Request) -> Response:
+    if not request.site.issue_linking:
+        raise HttpError(404, "Issue linking is disabled.")
     return Response(200, {"issueLinkTypes": [metadata.link_type_json(request.site, t) for t in metadata.LINK_TYPES]})
 
 
@@ -131,5 +133,7 @@ def _project(request: Request) -> Project:
     wanted = request.params["projectIdOrKey"]
     for project in request.site.projects:
         if wanted in (project.id, project.key) or wanted in project.former_keys:
+            if project.key in request.site.unbrowsable:
+                break  # listed (Administer Projects) but not browsable: Jira's 404
             return project
     raise HttpError(404, f"No project could be found with key '{wanted}'.")

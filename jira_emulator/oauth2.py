@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from .data import Site
 
 ALL_SCOPES = ("read:jira-work", "read:jira-user", "read:board-scope:jira-software",
-              "read:sprint:jira-software", "offline_access", "read:confluence-content.all")
+              "read:sprint:jira-software", "read:board-scope.admin:jira-software", "read:project:jira",
+              "read:issue-details:jira", "offline_access", "read:confluence-content.all")
 INVALID_GRANT = {"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."}
 
 

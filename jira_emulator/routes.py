@@ -69,6 +69,8 @@ def project_search(request: Request) -> Response:
     keys = {k.upper() for k in request.arg_list("keys")}
     if keys:
         projects = [p for p in projects if p.key in keys]
+        if not projects:  # as the spec says, rather than an empty page
+            raise HttpError(404, "No projects matching the search criteria were found.")
     order = request.arg("orderBy", "key").lstrip("+")
     descending = order.startswith("-")
     sort_field = order.lstrip("-")
@@ -196,7 +198,7 @@ ROUTES = [
     Route(("GET",), f"{AGILE}/board/{{boardId}}/issue", agile.board_issues, anonymous=False,
           scope="read:board-scope:jira-software"),
     Route(("GET",), f"{AGILE}/board/{{boardId}}/project", agile.board_projects, anonymous=False,
-          scope="read:board-scope:jira-software"),
+          scope="read:board-scope.admin:jira-software"),
 ]
 DATACENTER_ROUTES = [Route(*spec) for spec in datacenter.ROUTE_SPECS]
 

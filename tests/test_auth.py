@@ -360,3 +360,18 @@ def _catalog(tmp_path: Path, config: dict, streams: set[str]) -> Path:
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(catalog))
     return path
+
+
+def test_a_grant_from_before_board_projects_skips_it_and_reads_the_rest(cloud, tmp_path):
+    """A refresh token granted before the tap asked for the board-configuration scope."""
+    scopes = tuple(s for s in ALL_SCOPES if s != "read:board-scope.admin:jira-software")
+    config = {**cloud.config("oauth2", token_store_path=str(tmp_path / "store.json")),
+              "refresh_token": cloud.oauth2.grant(scopes)}
+    run = run_tap(tmp_path, config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    truth = cloud.record_counts("oauth2")
+    del truth["board_projects"]
+    assert Counter(m["stream"] for m in run.messages if m["type"] == "RECORD") == truth
+    warnings = [line for line in run.stderr.splitlines() if "Skipping stream board_projects" in line]
+    assert len(warnings) == 1 and "read:board-scope.admin:jira-software" in warnings[0]
+    assert_no_secrets(cloud, run, config)

@@ -362,3 +362,30 @@ def test_capped_pages_are_followed_to_the_end(tmp_path):
         assert counts["GET /rest/api/3/project/search"] == 2
         assert counts["POST /rest/api/3/search/jql"] == 1 + 1  # ids, 5000 a page, + the id-only check
         assert counts["POST /rest/api/3/issue/bulkfetch"] == 3  # at most 100 ids each
+
+
+def test_a_parent_jira_will_not_open_is_skipped_and_the_rest_is_read(tmp_path):
+    """A project listed but not browsable (404 on its versions and components), issue
+    linking switched off (404 on the link types): warnings, every other row, exit 0."""
+    with JiraEmulator(seed=7, issues=60, projects=3, users=10) as odd:
+        site = odd.site
+        site.unbrowsable, site.issue_linking = {"OPS"}, False
+        run = run_tap(tmp_path, odd.config())
+        assert run.returncode == 0, run.stderr[-2000:]
+        ops = next(p for p in site.projects if p.key == "OPS")
+        browsable = {p.id for p in site.projects} - {ops.id}
+        assert {r["projectId"] for r in run.records("project_versions")} == browsable
+        assert {r["projectId"] for r in run.records("project_components")} == browsable
+        assert run.records("issue_link_types") == [] and run.records("projects")
+        warnings = [line for line in run.stderr.splitlines() if "Skipping stream" in line]
+        for stream in ("project_versions", "project_components"):
+            assert [line for line in warnings if f"{stream} for projectId {ops.id}" in line and "404" in line]
+        assert [line for line in warnings if "issue_link_types" in line and "Issue linking is disabled" in line]
+
+
+def test_projects_no_one_can_see_are_named_in_one_line(emulator, tmp_path):
+    catalog = catalog_selecting(tmp_path, emulator, "projects")
+    run = run_tap(tmp_path, emulator.config(projects=["NOPE"]), catalog=catalog)
+    assert run.returncode == 2, run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("tap-jira: error: ")]
+    assert len(errors) == 1 and "config key `projects`" in errors[0] and "NOPE" in errors[0]

@@ -68,3 +68,10 @@ def test_values_that_only_look_like_sprints_give_no_rows(value):
     ({"type": "array", "items": "string"}, False), ({"type": "number"}, False), (None, False)])
 def test_only_select_fields_are_asked_for_options(schema, expected):
     assert takes_options(schema) is expected
+
+
+def test_one_unreadable_entry_of_the_sprint_field_costs_only_itself():
+    good = "com.atlassian.greenhopper.service.sprint.Sprint@1[id=7,rapidViewId=2,state=CLOSED,name=S7,goal=]"
+    no_board = "com.atlassian.greenhopper.service.sprint.Sprint@2[id=8,rapidViewId=<null>,state=FUTURE,name=S8]"
+    rows = sprint_issues(issue("9", "OPS-9", customfield_10101=[good, no_board, "junk", {"id": 3}]))
+    assert [(r["sprintId"], r["boardId"]) for r in rows] == [(7, 2), (8, None)]

@@ -8,6 +8,9 @@ REQUESTED_SCOPES = (
     "read:jira-user",
     "read:board-scope:jira-software",
     "read:sprint:jira-software",
+    "read:board-scope.admin:jira-software",  # with read:project:jira: board_projects
+    "read:project:jira",
+    "read:issue-details:jira",  # board_issues
     "offline_access",  # without it Atlassian issues no refresh token
 )
 
@@ -22,6 +25,10 @@ def scope_for(path: str) -> str:
         return ADMIN_SCOPE
     if path.endswith("/group/bulk"):
         return "read:jira-user"
+    if "/rest/agile/" in path and path.endswith("/project"):
+        return "read:board-scope.admin:jira-software"
+    if "/rest/agile/" in path and path.endswith("/issue"):
+        return "read:issue-details:jira"
     if "/rest/agile/" in path:
         return "read:sprint:jira-software" if "/sprint" in path else "read:board-scope:jira-software"
     if path.endswith(("/myself", "/users/search", "/users", "/user")):

@@ -60,7 +60,8 @@ def sprint_issues(issue: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _sprints(value: Any) -> list[dict[str, Any]]:
-    """The sprints in a field value, or [] if it is not the sprint field."""
+    """The sprints in a field value, or [] if it is not the sprint field.  Once one entry
+    is a sprint, an entry that is not (or has no readable id) is left out on its own."""
     if not isinstance(value, list) or not value:
         return []
     found = []
@@ -68,13 +69,18 @@ def _sprints(value: Any) -> list[dict[str, Any]]:
         if isinstance(item, str):
             item = _parse_sprint_text(item)
         if not isinstance(item, dict) or not SPRINT_KEYS <= item.keys() or "boardId" not in item:
-            return []
-        try:
-            found.append({**item, "id": int(item["id"]),
-                          "boardId": None if item.get("boardId") is None else int(item["boardId"])})
-        except (TypeError, ValueError):
-            return []
+            continue
+        sprint_id, board_id = _integer(item["id"]), _integer(item.get("boardId"))
+        if sprint_id is not None:
+            found.append({**item, "id": sprint_id, "boardId": board_id})
     return found
+
+
+def _integer(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None  # Jira Software's text form writes a missing value as "<null>"
 
 
 def _parse_sprint_text(text: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from typing_extensions import override
 from .. import timestamps
 from ..api.pagination import StartAtTotalPaginator
 from ..errors import JiraAPIError
+from .base import ItemsMayVanish, SkippedWhenRefused
 from .reference import PageBeanStream
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class BoardsStream(AgileStream):
         yield {"boardId": record["id"], "boardType": record.get("type")}
 
 
-class SprintsStream(AgileStream):
+class SprintsStream(ItemsMayVanish, AgileStream):
     """Sprints as each board lists them; a sprint shared by two boards comes once per board,
     so the key is (id, boardId): an upserting target keeps both links."""
 
@@ -112,8 +113,11 @@ class SprintsStream(AgileStream):
         return row
 
 
-class BoardProjectsStream(AgileStream):
-    """Which board shows which project (a board's filter may span several)."""
+class BoardProjectsStream(SkippedWhenRefused, ItemsMayVanish, AgileStream):
+    """Which board shows which project (a board's filter may span several).  OAuth 2.0
+    grants made before this stream existed lack its scope: skipped with one warning."""
+
+    needs = "Browse Projects"
 
     name = "board_projects"
     path = "/board/{boardId}/project"
@@ -132,7 +136,7 @@ class BoardProjectsStream(AgileStream):
 BOARD_ISSUES_PAGE_CAP = 50
 
 
-class BoardIssuesStream(AgileStream):
+class BoardIssuesStream(SkippedWhenRefused, ItemsMayVanish, AgileStream):
     """Which board shows which issue, by rank order: one request per 50 issues per board,
     so it is not selected by default (the issues stream already names each issue's
     project and sprints; board_projects maps boards to projects)."""
@@ -144,6 +148,7 @@ class BoardIssuesStream(AgileStream):
     state_partitioning_keys = ()
     selected_by_default = False
     records_jsonpath = "$.issues[*]"
+    needs = "Browse Projects"
 
     @override
     def get_new_paginator(self) -> StartAtTotalPaginator:  # type: ignore[override]

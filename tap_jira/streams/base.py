@@ -11,7 +11,8 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from .. import logs, schemas
-from ..errors import JiraAPIError
+from ..auth.modes import is_datacenter_hint
+from ..errors import ConfigError, JiraAPIError
 from ..progress import Progress
 from ..sdk_private import LeanRecordOutput
 from ..site import JiraSite
@@ -72,6 +73,29 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
                 yield from self.parse_response(response)
 
 
+class KeyedByDeployment(JiraStream):
+    """A stream keyed differently on Data Center (no account or group ids there).
+    Discovery makes no request, so the key comes from what the config says; a sync
+    refuses a catalog whose key does not match the site it reads."""
+
+    cloud_keys: tuple[str, ...] = ()
+    datacenter_keys: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.primary_keys = self.datacenter_keys if is_datacenter_hint(self.config) else self.cloud_keys
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        expected = self.cloud_keys if self.site.cloud else self.datacenter_keys
+        if tuple(self.primary_keys or ()) != expected:
+            raise ConfigError(
+                f"{self.name} are keyed by {' + '.join(f'`{k}`' for k in expected)} on this Jira but the catalog "
+                f"keys them by {', '.join(self.primary_keys) or 'nothing'}: set config key `deployment_type` to "
+                f"{'cloud' if self.site.cloud else 'datacenter'} and run discovery again")
+        yield from super().get_records(context)
+
+
 class SkippedWhenRefused(JiraStream):
     """A stream that needs a permission an ordinary account lacks (Administer Jira, Browse
     users and groups), or an OAuth 2.0 scope the tap does not ask for by default
@@ -96,6 +120,28 @@ class SkippedWhenRefused(JiraStream):
             also = f" (and {', '.join(below)}, read through it)" if below else ""
             self.logger.warning("Skipping stream %s%s (it needs the %s permission): %s. The run goes on.",
                                 self.name, also, self.needs, error)
+
+
+class ItemsMayVanish(JiraStream):
+    """A stream read once per parent (a project's versions, a field's contexts, a group's
+    members, a board's projects): Jira answers 404 for a parent deleted since it was
+    listed, or one this account may list but not open (`vanished`), and some 400s for
+    parents the endpoint does not serve (`unserved`).  Such a parent is skipped with a
+    warning naming it; the other parents are still read."""
+
+    unserved: tuple[str, ...] = ()  # texts of Jira's 400 messages that mean "not for this parent"
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        try:
+            yield from super().get_records(context)
+        except JiraAPIError as error:
+            gone = error.status == 404 or (error.status == 400 and any(text in str(error) for text in self.unserved))
+            if not gone:
+                raise
+            where = ", ".join(f"{key} {value}" for key, value in (context or {}).items()
+                              if isinstance(value, str | int) and not isinstance(value, bool))
+            self.logger.warning("Skipping stream %s%s: %s", self.name, f" for {where}" if where else "", error)
 
 
 class CloudOnly(JiraStream):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from .base import CloudOnly, SkippedWhenRefused
+from .base import CloudOnly, ItemsMayVanish, SkippedWhenRefused
 from .lookups import LookupStream
 from .reference import PageBeanStream
 
@@ -45,7 +45,7 @@ class FieldsStream(LookupStream):
             yield {"fieldId": str(record["id"]), "takesOptions": takes_options(record.get("schema"))}
 
 
-class CustomFieldContextsStream(SkippedWhenRefused, CloudOnly, PageBeanStream):
+class CustomFieldContextsStream(SkippedWhenRefused, ItemsMayVanish, CloudOnly, PageBeanStream):
     name = "custom_field_contexts"
     path = "/field/{fieldId}/context"
     primary_keys = ("id", "fieldId")  # context ids are unique per field only
@@ -65,13 +65,15 @@ class CustomFieldContextsStream(SkippedWhenRefused, CloudOnly, PageBeanStream):
             yield {"fieldId": context["fieldId"], "contextId": str(record["id"])}
 
 
-class CustomFieldOptionsStream(SkippedWhenRefused, CloudOnly, PageBeanStream):
+class CustomFieldOptionsStream(SkippedWhenRefused, ItemsMayVanish, CloudOnly, PageBeanStream):
     name = "custom_field_options"
     path = "/field/{fieldId}/context/{contextId}/option"
     primary_keys = ("id", "fieldId", "contextId")
     parent_stream_type = CustomFieldContextsStream
     state_partitioning_keys = ()
     page_cap = 100
+    # A select field of a Connect or Forge app keeps its options elsewhere.
+    unserved = ("support options",)
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:

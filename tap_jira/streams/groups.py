@@ -15,8 +15,7 @@ from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
 from ..api.pagination import PageBeanPaginator
-from ..auth.modes import is_datacenter_hint
-from .base import SkippedWhenRefused
+from .base import ItemsMayVanish, KeyedByDeployment, SkippedWhenRefused
 from .reference import PageBeanStream
 
 if TYPE_CHECKING:
@@ -27,13 +26,10 @@ if TYPE_CHECKING:
 GROUP_PICKER_CAP = 1000  # the picker's default cap (jira.ajax.autocomplete.limit)
 
 
-class GroupsStream(SkippedWhenRefused, PageBeanStream):
+class GroupsStream(SkippedWhenRefused, KeyedByDeployment, PageBeanStream):
     name = "groups"
     needs = "Browse users and groups"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.primary_keys = ("name",) if is_datacenter_hint(self.config) else ("groupId",)
+    cloud_keys, datacenter_keys = ("groupId",), ("name",)
 
     @property
     @override
@@ -72,7 +68,7 @@ class GroupsStream(SkippedWhenRefused, PageBeanStream):
             yield {"groupId": record.get("groupId"), "groupName": record.get("name")}
 
 
-class GroupMembersStream(SkippedWhenRefused, PageBeanStream):
+class GroupMembersStream(SkippedWhenRefused, ItemsMayVanish, KeyedByDeployment, PageBeanStream):
     """One row per group and member, active or not."""
 
     name = "group_members"
@@ -80,10 +76,7 @@ class GroupMembersStream(SkippedWhenRefused, PageBeanStream):
     parent_stream_type = GroupsStream
     state_partitioning_keys = ()
     needs = "Browse users and groups"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.primary_keys = ("groupName", "key") if is_datacenter_hint(self.config) else ("groupId", "accountId")
+    cloud_keys, datacenter_keys = ("groupId", "accountId"), ("groupName", "key")
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
-from .base import JiraStream, SkippedWhenRefused
+from .base import ItemsMayVanish, JiraStream, SkippedWhenRefused
 from .reference import PlatformListStream
 
 
@@ -66,7 +66,9 @@ class ProjectRolesStream(SkippedWhenRefused, LookupStream):
     path = "/role"
 
 
-class IssueLinkTypesStream(LookupStream):
+class IssueLinkTypesStream(ItemsMayVanish, LookupStream):
+    """Jira answers 404 where issue linking is switched off: skipped with a warning."""
+
     name = "issue_link_types"
     path = "/issueLinkType"
     records_jsonpath = "$.issueLinkTypes[*]"

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
+from .base import ItemsMayVanish
 from .reference import PlatformListStream, ProjectsStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class ProjectChildStream(PlatformListStream):
+class ProjectChildStream(ItemsMayVanish, PlatformListStream):
+    """A project listed but not browsable (only Administer Projects), or gone since: 404, skipped."""
+
     parent_stream_type = ProjectsStream
     primary_keys = ("id",)
     state_partitioning_keys = ()  # full table: nothing to keep per project

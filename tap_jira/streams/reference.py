@@ -13,9 +13,8 @@ from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
 from ..api.pagination import BareArrayPaginator, PageBeanPaginator
-from ..auth.modes import is_datacenter_hint
-from ..errors import ConfigError
-from .base import JiraStream
+from ..errors import ConfigError, JiraAPIError
+from .base import JiraStream, KeyedByDeployment
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -88,6 +87,17 @@ class ProjectsStream(PlatformListStream):
         return params
 
     @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        try:
+            yield from super().get_records(context)
+        except JiraAPIError as error:
+            # Jira answers 404 when no project matches `keys`, rather than an empty page.
+            if error.status == 404 and self.site.cloud and self.run.settings.projects:
+                raise ConfigError(f"config key `projects`: none of {', '.join(self.run.settings.projects)} is a "
+                                  "project this account can see") from None
+            raise
+
+    @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
         wanted = {key.upper() for key in self.run.settings.projects}
         if not wanted:
@@ -110,15 +120,13 @@ class ResolutionsStream(PlatformListStream):
 USERS_PAGE_CAP = 1000  # documented maximum of /users/search and /user/search
 
 
-class UsersStream(JiraStream):
+class UsersStream(KeyedByDeployment):
     name = "users"
     records_jsonpath = "$[*]"
+    cloud_keys, datacenter_keys = ("accountId",), ("key",)  # Data Center users have no accountId
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Data Center users have no accountId.  Discovery makes no request, so the
-        # key comes from what the config says; `get_records` checks it against the site.
-        self.primary_keys = ("key",) if is_datacenter_hint(self.config) else ("accountId",)
         self._seen: set[str] = set()
 
     @property
@@ -146,13 +154,3 @@ class UsersStream(JiraStream):
                 return None
             self._seen.add(key)
         return row
-
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        expected = "accountId" if self.site.cloud else "key"
-        if tuple(self.primary_keys or ()) != (expected,):
-            raise ConfigError(
-                f"users are keyed by `{expected}` on this Jira but the catalog keys them by "
-                f"{', '.join(self.primary_keys) or 'nothing'}: set config key `deployment_type` to "
-                f"{'cloud' if self.site.cloud else 'datacenter'} and run discovery again"
-            )
-        yield from super().get_records(context)
