@@ -147,10 +147,12 @@ class ItemsMayVanish(JiraStream):
 class CloudOnly(JiraStream):
     """A stream Server/Data Center has no endpoint for: skipped there with one info line."""
 
+    _told_cloud_only = False  # once per stream, however many parent contexts it is synced for
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if not self.site.cloud:
-            if not getattr(self, "_told_cloud_only", False):
+            if not self._told_cloud_only:
                 self._told_cloud_only = True
                 self.logger.info("Skipping stream %s: Jira Server/Data Center has no endpoint for it", self.name)
             return
