@@ -7,14 +7,17 @@ in `tap_jira.children` and handed to the child streams through the run's
 
 from __future__ import annotations
 
+import copy
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from .. import timestamps
+from .. import field_types, timestamps, validation
 from ..children import batches, collect_children
 from ..children.fetch import ChildFetcher
 from ..children.inline import issue_fields, strip_envelopes
+from ..errors import ConfigError
 from ..read_ahead import read_ahead
 from ..sdk_private import mark_state_changed
 from ..search import window
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import Catalog
 
 CHILD_WINDOW_KEY = window.CHILD_WINDOW_KEY
 
@@ -46,6 +50,41 @@ class IssuesStream(JiraStream):
     check_sorted = False
     STATE_MSG_FREQUENCY = 1000  # resumable every 1000 issues, not the SDK's 10000
     _children_synced = 0  # the last batch number the child streams were synced for
+
+    _catalog_schema: dict[str, Any] | None = None  # the schema of a catalog given to the sync
+
+    @override
+    def apply_catalog(self, catalog: Catalog) -> None:
+        super().apply_catalog(catalog)
+        if entry := catalog.get_stream(self.name):
+            self._catalog_schema = entry.schema.to_dict()
+
+    @property
+    def schema(self) -> dict[str, Any]:  # type: ignore[override]
+        """A given catalog's schema (the SDK prunes records by this property too), else what
+        discovery finds."""
+        return self._catalog_schema if self._catalog_schema is not None else self.discovered_schema
+
+    @cached_property
+    def discovered_schema(self) -> dict[str, Any]:
+        """The shipped schema with every field of this site typed (one `/field` call)."""
+        schema = copy.deepcopy(super().schema)
+        try:
+            validation.check(self.config)
+        except ConfigError as error:  # discovery does not validate (the SDK's rule): it needs no config
+            self.logger.warning("Custom fields are not typed in this catalog: %s (discovery reads them from "
+                                "Jira's /field once the config is valid)", error)
+            return schema
+        fields = self.run.client.request("GET", "/field", stream=self.name)
+        return field_types.complete_schema(schema, fields if isinstance(fields, list) else [],
+                                           cloud=self.site.cloud)
+
+    @cached_property
+    def typed_custom_fields(self) -> dict[str, dict[str, Any]]:
+        """The custom fields the catalog types, by id: their values are checked against it."""
+        declared = (self.effective_schema["properties"].get("fields") or {}).get("properties") or {}
+        return {field_id: prop for field_id, prop in declared.items()
+                if field_id.startswith("customfield_") and prop.get("type")}
 
     @property
     def wanted_children(self) -> set[str]:
@@ -155,4 +194,35 @@ class IssuesStream(JiraStream):
             self.logger.warning("Issue %s: `updated` %r is not a timestamp; it is emitted as Jira sent it "
                                 "(fields.updated), with the top-level `updated` null", row.get("key"), stamp)
         strip_envelopes(row)
+        self._conform_custom_fields(row)
         return row
+
+    def _conform_custom_fields(self, row: dict[str, Any]) -> None:
+        """Values a loader can take for the types the catalog declares.  Date-times get the
+        colon RFC 3339 wants in their offset; a value of another type than declared (a
+        field whose type changed on the site since discovery) becomes null with a warning
+        carrying the value, rather than stop a validating loader."""
+        fields = row.get("fields")
+        if not isinstance(fields, dict):
+            return
+        for field_id, prop in self.typed_custom_fields.items():
+            value = original = fields.get(field_id)
+            if value is None:
+                continue
+            if prop.get("format") == "date-time" and isinstance(value, str):
+                fields[field_id] = value = field_types.rfc3339(value) or _timestamp_or_none(value)
+            if value is None or not field_types.fits(value, prop):
+                self.logger.warning("Issue %s: field %s (%s) holds %r, not the %s the catalog declares; it is "
+                                    "emitted as null. Run discovery again if the field's type changed",
+                                    row.get("key"), field_id, prop.get("title"), original,
+                                    prop.get("format") or prop.get("type"))
+                fields[field_id] = None
+
+
+def _timestamp_or_none(value: str) -> str | None:
+    """`value` if it is a timestamp already (RFC 3339, as some proxies rewrite them)."""
+    try:
+        timestamps.parse(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value

@@ -1,0 +1,101 @@
+"""JSON Schema for the fields of an issue, from the site's own field list (`GET /field`).
+
+Every site has its own custom fields, under ids that differ between sites, so the
+issues schema is completed at discovery: each field gets a property typed from its
+Jira `schema`, with its name as `title`.  A type is declared only where Jira keeps
+to it; anything else is left open (`{}`), because a loader that validates records
+would stop the run on one value of an unexpected type.
+
+Objects are declared without `properties`: with SDK flattening an object then
+becomes one JSON column, whatever depth is set, instead of columns for the keys
+the schema happens to name and none for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+OBJECT = {"type": ["object", "null"]}
+ANY: dict[str, Any] = {}  # open: no type, any value validates
+# Jira `schema.type`s whose values are JSON objects.
+OBJECT_TYPES = {
+    "option", "option-with-child", "user", "group", "project", "version", "component", "issuetype", "status",
+    "priority", "resolution", "securitylevel", "watches", "votes", "progress", "timetracking", "comments-page",
+    "issuerestriction", "team", "sd-servicelevelagreement", "sd-customerrequesttype", "sd-approvals",
+    "sd-feedback", "issuelinks", "attachment", "worklog",
+}
+# Multi-line text: an Atlassian Document Format object on Cloud's REST v3, text on v2.
+RICH_TEXT = ("textarea",)
+SPRINT = "com.pyxis.greenhopper.jira:gh-sprint"
+JIRA_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d)(\d\d)$")
+
+
+def field_property(field: dict[str, Any], *, cloud: bool) -> dict[str, Any]:
+    """The property for one entry of `/field`."""
+    jira: dict[str, Any] = field["schema"] if isinstance(field.get("schema"), dict) else {}
+    prop = dict(_typed(jira, cloud=cloud))
+    name = field.get("name") or field.get("id")
+    prop["title"] = str(name)
+    kind = jira.get("custom") or jira.get("system") or jira.get("type") or "untyped"
+    prop["description"] = f"{name} (Jira field {field.get('id')}, {kind})"
+    return prop
+
+
+def _typed(jira: dict[str, Any], *, cloud: bool) -> dict[str, Any]:
+    kind, custom = jira.get("type"), str(jira.get("custom") or "")
+    if kind == "number":
+        return {"type": ["number", "null"]}
+    if kind == "string":
+        if custom.rsplit(":", 1)[-1] in RICH_TEXT:
+            return {"type": ["object", "string", "null"]}
+        return {"type": ["string", "null"]}
+    if kind == "date":
+        return {"type": ["string", "null"], "format": "date"}
+    if kind == "datetime":
+        return {"type": ["string", "null"], "format": "date-time"}
+    if kind in OBJECT_TYPES:
+        return OBJECT
+    if kind == "array":
+        items = jira.get("items")
+        if custom == SPRINT:  # Server's Jira Software may still send sprints as text
+            return {"type": ["array", "null"], "items": OBJECT if cloud else ANY}
+        if items == "string":
+            return {"type": ["array", "null"], "items": {"type": ["string", "null"]}}
+        if items in OBJECT_TYPES:
+            return {"type": ["array", "null"], "items": OBJECT}
+        return {"type": ["array", "null"], "items": ANY}
+    return ANY
+
+
+def complete_schema(schema: dict[str, Any], fields: list[dict[str, Any]], *, cloud: bool) -> dict[str, Any]:
+    """`schema` (the issues schema, changed in place) with a property under `fields` for
+    each field not declared there already: the declared ones keep their hand-made types."""
+    declared = schema["properties"]["fields"].setdefault("properties", {})
+    for field in fields:
+        if isinstance(field, dict) and field.get("id") and field["id"] not in declared:
+            declared[str(field["id"])] = field_property(field, cloud=cloud)
+    return schema
+
+
+def rfc3339(value: str) -> str | None:
+    """Jira's `2026-10-31T05:00:00.000-0700` as RFC 3339 (`-07:00`), the same instant and
+    wall time; None if it is not one of Jira's timestamps."""
+    matched = JIRA_TIMESTAMP.match(value)
+    if not matched:
+        return None
+    return f"{value[:matched.start(2)]}{matched.group(2)}:{matched.group(3)}"
+
+
+def fits(value: Any, prop: dict[str, Any]) -> bool:
+    """Whether `value` has one of the JSON types `prop` declares (an open property takes anything)."""
+    types = prop.get("type")
+    if value is None or not types:
+        return True
+    for name in types if isinstance(types, list) else [types]:
+        if name == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if (name == "string" and isinstance(value, str)) or (name == "object" and isinstance(value, dict)) or (
+                name == "array" and isinstance(value, list)):
+            return True
+    return False
