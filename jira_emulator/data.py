@@ -137,6 +137,8 @@ class Site:
             "comments": sum(len(i.comments) for i in self.issues),
             "worklogs": sum(len(i.worklogs) for i in self.issues),
             "changelogs": sum(len(i.histories) for i in self.issues),
+            "issue_field_history": sum(len(self.render.history_json(h)["items"]) for i in self.issues
+                                       for h in i.histories),
             "boards": len(self.boards),
             # Per board that lists it: a sprint shown on two boards comes twice.
             "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards),

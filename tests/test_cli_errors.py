@@ -88,6 +88,7 @@ def test_discover_and_about_need_no_config(tmp_path):
         "comments": (["id"], "updated", "INCREMENTAL"),
         "worklogs": (["id"], "updated", "INCREMENTAL"),
         "changelogs": (["id"], "created", "INCREMENTAL"),
+        "issue_field_history": (["issueId", "historyId", "fieldId", "itemIndex"], "created", "INCREMENTAL"),
         "boards": (["id"], None, "FULL_TABLE"),
         "sprints": (["id", "boardId"], None, "FULL_TABLE"),
         "issue_links": (["id"], "issueUpdated", "INCREMENTAL"),

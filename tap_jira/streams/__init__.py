@@ -1,7 +1,14 @@
 """Streams, grouped by API family."""
 
 from .agile import BoardIssuesStream, BoardProjectsStream, BoardsStream, SprintsStream
-from .children import ChangelogsStream, CommentsStream, IssueLinksStream, SprintIssuesStream, WorklogsStream
+from .children import (
+    ChangelogsStream,
+    CommentsStream,
+    FieldHistoryStream,
+    IssueLinksStream,
+    SprintIssuesStream,
+    WorklogsStream,
+)
 from .custom_fields import CustomFieldContextsStream, CustomFieldOptionsStream, FieldsStream
 from .groups import GroupMembersStream, GroupsStream
 from .issues import IssuesStream
@@ -20,7 +27,8 @@ from .reference import ProjectsStream, ResolutionsStream, UsersStream
 from .site_info import CloudInstancesStream, ServerInfoStream
 
 STREAM_TYPES = (
-    IssuesStream, CommentsStream, WorklogsStream, ChangelogsStream, IssueLinksStream, SprintIssuesStream,
+    IssuesStream, CommentsStream, WorklogsStream, ChangelogsStream, FieldHistoryStream, IssueLinksStream,
+    SprintIssuesStream,
     ProjectsStream, ProjectVersionsStream, ProjectComponentsStream, ResolutionsStream, UsersStream,
     GroupsStream, GroupMembersStream,
     BoardsStream, SprintsStream, BoardProjectsStream, BoardIssuesStream,

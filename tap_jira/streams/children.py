@@ -130,6 +130,16 @@ class ChangelogsStream(IssueChildStream):
     instants = ("created",)
 
 
+class FieldHistoryStream(IssueChildStream):
+    """Each change of each field, one row per changelog item (tap_jira.children.history):
+    read out of the changelogs, so incremental and complete as they are."""
+
+    name = "issue_field_history"
+    primary_keys = ("issueId", "historyId", "fieldId", "itemIndex")
+    replication_key = "created"
+    instants = ("created",)
+
+
 class IssueDerivedStream(IssueChildStream):
     """Rows read out of each issue record (tap_jira.children.derived): no request of their
     own.  Their bookmark is the issue's `updated`, like the children's."""

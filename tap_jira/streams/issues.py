@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import override
 
 from .. import field_types, timestamps, validation
-from ..children import batches, collect_children
+from ..children import batches, children_to_read, collect_children
 from ..children.fetch import ChildFetcher
 from ..children.inline import issue_fields, strip_envelopes
 from ..errors import ConfigError
@@ -100,7 +100,7 @@ class IssuesStream(JiraStream):
         query = searched.query(run.settings.projects, run.settings.jql, now)
         self.logger.info("Issues JQL: %s", query)
         run.children.ceiling = lambda: searched.ceiling(run.clock.now())
-        wanted = self.wanted_children
+        wanted = children_to_read(self.wanted_children)
         fields = issue_fields(wanted)
         expand = ["changelog"] if "changelogs" in wanted else []
         source: CloudSearch | DataCenterSearch
