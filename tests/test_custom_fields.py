@@ -118,7 +118,7 @@ def test_field_history_alone_is_every_changelog_item_beyond_the_inline_caps(tmp_
         assert run.returncode == 0, run.stderr[-2000:]
         assert any(len(i.histories) > 40 for i in site.issues)  # some overflow what search embeds
         rows = run.records("issue_field_history")
-        got = Counter((r["issueId"], r["historyId"], r["fieldId"], r["itemIndex"], r["field"], r["to"],
+        got = Counter((r["issueId"], r["historyId"], r["fieldId"], r["itemIndex"], r["field"], r["toValue"],
                        r["toString"]) for r in rows)
         assert got == history_truth(site)
         created = {h.id: h.created for i in site.issues for h in i.histories}

@@ -88,6 +88,8 @@ ROUND_TRIPS: dict[str, list[Check]] = {
     "fields": [("name", "name", "name", lambda r: r["name"]),
                ("schema type", """"schema"->>'$.type'""", """"schema" #>> '{type}'""",
                 lambda r: (r.get("schema") or {}).get("type"))],
+    "issue_field_history": [column("field"), column("fromString"), column("toValue"), column("authorAccountId"),
+                            ("created (UTC)", "created", "created", lambda r: utc(r["created"]))],
     "issue_links": [column("inwardIssueKey"), column("outwardIssueKey"), column("typeName")],
     "sprint_issues": [column("sprintName"), column("issueKey"),
                       ("issueUpdated (UTC)", '"issueUpdated"', '"issueUpdated"', lambda r: utc(r["issueUpdated"]))],

@@ -35,7 +35,8 @@ KEY_COLUMNS = {"sprints": ('"id"', '"boardId"'), "users": ('"accountId"',),
                "group_members": ('"groupId"', '"accountId"'), "board_projects": ('"boardId"', '"projectId"'),
                "board_issues": ('"boardId"', '"issueId"'), "custom_field_contexts": ('"id"', '"fieldId"'),
                "custom_field_options": ('"id"', '"fieldId"', '"contextId"'), "project_types": ('"key"',),
-               "server_info": ('"baseUrl"',)}
+               "server_info": ('"baseUrl"',),
+               "issue_field_history": ('"issueId"', '"historyId"', '"fieldId"', '"itemIndex"')}
 
 
 def loader_path(name: str) -> Path:

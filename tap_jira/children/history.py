@@ -28,8 +28,9 @@ def field_history(histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 # Data Center has no accountId: its user key stands in.
                 "authorAccountId": author.get("accountId") or author.get("key"),
                 "authorDisplayName": author.get("displayName"),
-                "from": _text(item.get("from")), "fromString": _text(item.get("fromString")),
-                "to": _text(item.get("to")), "toString": _text(item.get("toString")),
+                # Jira's `from` and `to`, renamed: both are SQL keywords, a trap in every query.
+                "fromValue": _text(item.get("from")), "fromString": _text(item.get("fromString")),
+                "toValue": _text(item.get("to")), "toString": _text(item.get("toString")),
             })
     return rows
 
