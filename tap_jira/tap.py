@@ -44,10 +44,6 @@ class TapJira(PrivateTapHooks):
         super().__init__(*args, **kwargs)
         for key in SECRET_KEYS:  # never logged, whatever logs them
             logs.redact_value(self.config.get(key))
-        # A line per request and per partition buries what a person wants to follow
-        # (435 lines for 10,000 issues); the progress lines and summary say it instead.
-        if not self.run.settings.log_metrics and self.metrics_logger.getEffectiveLevel() > logging.DEBUG:
-            self.metrics_logger.setLevel(logging.WARNING)
 
     @cached_property
     def run(self) -> RunContext:
@@ -65,6 +61,11 @@ class TapJira(PrivateTapHooks):
 
     @override
     def discover_streams(self) -> list[Stream]:
+        # A line per request and per partition buries what a person wants to follow
+        # (435 lines for 10,000 issues); the progress lines and summary say it instead.
+        # Set here, the SDK's first use of the config: discovery may already call `/field`.
+        if not self.run.settings.log_metrics and self.metrics_logger.getEffectiveLevel() > logging.DEBUG:
+            self.metrics_logger.setLevel(logging.WARNING)
         streams: list[Stream] = [stream_type(self, self.run) for stream_type in STREAM_TYPES]
         for stream in streams:  # the SDK repeats these per board and per batch of issues
             stream.logger.addFilter(logs.FirstPartitionOnly())

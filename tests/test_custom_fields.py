@@ -106,7 +106,7 @@ def history_truth(site):
         for history in issue.histories:
             for index, item in enumerate(site.render.history_json(history)["items"]):
                 rows[(issue.id, history.id, item.get("fieldId") or item["field"], index,
-                      item["field"], item["to"], item["toString"])] += 1
+                      item["field"], item["to"] or None, item["toString"] or None)] += 1
     return rows
 
 

@@ -36,4 +36,6 @@ def field_history(histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    """Jira writes "no value" as null or as "": both are null here, as loaders that read
+    CSV (target-duckdb) would store "" anyway."""
+    return None if value is None or value == "" else str(value)
