@@ -16,7 +16,7 @@ def field_history(histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for history in histories:
         author: dict[str, Any] = history["author"] if isinstance(history.get("author"), dict) else {}
-        items = history.get("items") if isinstance(history.get("items"), list) else []
+        items: list[Any] = history["items"] if isinstance(history.get("items"), list) else []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 continue
