@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from importlib.metadata import version
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from singer_sdk import Stream
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
@@ -40,11 +40,6 @@ class TapJira(PrivateTapHooks):
         PluginCapabilities.FLATTENING,
     ]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for key in SECRET_KEYS:  # never logged, whatever logs them
-            logs.redact_value(self.config.get(key))
-
     @cached_property
     def run(self) -> RunContext:
         """Built on first use: the SDK discovers streams inside its own __init__."""
@@ -61,9 +56,11 @@ class TapJira(PrivateTapHooks):
 
     @override
     def discover_streams(self) -> list[Stream]:
+        # Both set here, at the SDK's first use of the config: discovery may call `/field`.
+        for key in SECRET_KEYS:  # never logged, whatever logs them
+            logs.redact_value(self.config.get(key))
         # A line per request and per partition buries what a person wants to follow
         # (435 lines for 10,000 issues); the progress lines and summary say it instead.
-        # Set here, the SDK's first use of the config: discovery may already call `/field`.
         if not self.run.settings.log_metrics and self.metrics_logger.getEffectiveLevel() > logging.DEBUG:
             self.metrics_logger.setLevel(logging.WARNING)
         streams: list[Stream] = [stream_type(self, self.run) for stream_type in STREAM_TYPES]

@@ -27,7 +27,8 @@ from tests.pipeline import PipelineRun, sync, sync_to_jsonl
 from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, loader_path, readme_queries
 
 LOADERS = {"duckdb": "target-duckdb", "jsonl": "target-jsonl"}
-QUESTIONS = ("issues per status", "open issues per assignee", "hours logged per project")
+QUESTIONS = ("issues per status", "open issues per assignee", "hours logged per project",
+             "story points per sprint", "status at each day's end")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,8 @@ def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
     assert set(rows) == default_streams("cloud")
     assert all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
-    for title in ("issues per status", "hours logged per project"):
+    for title in ("issues per status", "hours logged per project", "story points per sprint",
+                  "status at each day's end"):
         sql = readme_queries("duckdb")[title]
         shown = "\n".join(f"    {line}" for line in sql.splitlines())
         assert shown + "\n    -> " in done.stdout  # the SQL as printed in the README, then its answer
