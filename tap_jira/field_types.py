@@ -13,7 +13,6 @@ the schema happens to name and none for the rest.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 OBJECT = {"type": ["object", "null"]}
@@ -28,7 +27,6 @@ OBJECT_TYPES = {
 # Multi-line text: an Atlassian Document Format object on Cloud's REST v3, text on v2.
 RICH_TEXT = ("textarea",)
 SPRINT = "com.pyxis.greenhopper.jira:gh-sprint"
-JIRA_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d)(\d\d)$")
 
 
 def field_property(field: dict[str, Any], *, cloud: bool) -> dict[str, Any]:
@@ -76,15 +74,6 @@ def complete_schema(schema: dict[str, Any], fields: list[dict[str, Any]], *, clo
         if isinstance(field, dict) and field.get("id") and field["id"] not in declared:
             declared[str(field["id"])] = field_property(field, cloud=cloud)
     return schema
-
-
-def rfc3339(value: str) -> str | None:
-    """Jira's `2026-10-31T05:00:00.000-0700` as RFC 3339 (`-07:00`), the same instant and
-    wall time; None if it is not one of Jira's timestamps."""
-    matched = JIRA_TIMESTAMP.match(value)
-    if not matched:
-        return None
-    return f"{value[:matched.start(2)]}{matched.group(2)}:{matched.group(3)}"
 
 
 def fits(value: Any, prop: dict[str, Any]) -> bool:

@@ -18,13 +18,27 @@ UTC = timezone.utc
 
 def parse(value: str) -> datetime:
     """Parse a Jira timestamp (``-0700``, ``-07:00`` or ``Z`` offsets) to an aware datetime."""
-    text = value.strip().replace("Z", "+00:00")
-    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
-        text = f"{text[:-2]}:{text[-2:]}"  # -0700 -> -07:00 (Python 3.10 needs the colon)
-    parsed = datetime.fromisoformat(text)
+    parsed = datetime.fromisoformat(_offset_colon(value.strip().replace("Z", "+00:00")))
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without offset: {value!r}")
     return parsed
+
+
+def rfc3339(value: str) -> str | None:
+    """A Jira timestamp in RFC 3339, the same instant and wall time (``-0700`` ->
+    ``-07:00``); None if it is no timestamp."""
+    try:
+        parse(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return _offset_colon(value.strip())
+
+
+def _offset_colon(text: str) -> str:
+    """-0700 -> -07:00 (RFC 3339, and Python 3.10's fromisoformat, need the colon)."""
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        return f"{text[:-2]}:{text[-2:]}"
+    return text
 
 
 def parse_setting(value: str) -> datetime:

@@ -210,7 +210,7 @@ class IssuesStream(JiraStream):
             if value is None:
                 continue
             if prop.get("format") == "date-time" and isinstance(value, str):
-                fields[field_id] = value = field_types.rfc3339(value) or _timestamp_or_none(value)
+                fields[field_id] = value = timestamps.rfc3339(value)
             if value is None or not field_types.fits(value, prop):
                 self.logger.warning("Issue %s: field %s (%s) holds %r, not the %s the catalog declares; it is "
                                     "emitted as null. Run discovery again if the field's type changed",
@@ -218,11 +218,3 @@ class IssuesStream(JiraStream):
                                     prop.get("format") or prop.get("type"))
                 fields[field_id] = None
 
-
-def _timestamp_or_none(value: str) -> str | None:
-    """`value` if it is a timestamp already (RFC 3339, as some proxies rewrite them)."""
-    try:
-        timestamps.parse(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return value
