@@ -16,6 +16,7 @@ from .boards import Board, make_boards
 from .generate import Generator, hex_id, uuid_from
 from .metadata import ADMIN_ONLY, LINK_TYPES, PROJECT_CATEGORIES, PROJECT_TYPES, ROLES, make_metadata
 from .model import (
+    CUSTOM_FIELDS,
     DATA_END,
     ISSUE_TYPES,
     PRIORITIES,
@@ -51,11 +52,16 @@ class Site:
         boards: int = 12,
         flavour: str = "cloud",
         custom_fields: int = 0,
+        field_ids: dict[str, str] | None = None,
     ) -> None:
         """`custom_fields`: that many more custom fields on every issue, of the common
         types in turn (text, number, select, multi-select, date-time, user, rich text,
         labels), as a site with years of configuration has.  Like the captured issue
         (28 of its 36 custom fields null), each is set on one issue in four.
+
+        `field_ids`: the same custom fields under other ids (old id -> new id), as on
+        another site, where Jira numbered them in another order: `OTHER_SITE_IDS`
+        puts Story point estimate and Epic Name under each other's id.
 
         `busy_every`: one issue in that many has more children than Jira sends inline
         (always more histories; every 4th of those more comments, every 50th more
@@ -113,6 +119,19 @@ class Site:
         self.boards: list[Board] = make_boards(self.rng, self.projects, boards, DATA_END)
         self.extra_fields = [make.extra_field(number) for number in range(custom_fields)]
         self.metadata = make_metadata(self, seed)
+        # (id, name, schema) of this site's custom fields: `field_ids` moves them after
+        # generation, so both sites hold the same data under different ids.
+        self.field_ids = dict(field_ids or {})
+        self.custom_fields = [(self.field_id(i), name, {**schema, "customId": int(self.field_id(i).split("_")[1])})
+                              for i, name, schema in CUSTOM_FIELDS]
+        for issue in self.issues:
+            issue.static_fields = {self.field_id(key): value for key, value in issue.static_fields.items()}
+        for context in self.metadata.contexts:
+            context.field_id = self.field_id(context.field_id)
+
+    def field_id(self, generated_id: str) -> str:
+        """The id this site gives the field generated as `generated_id`."""
+        return self.field_ids.get(generated_id, generated_id)
 
     def set_project_status(self, key: str, status: str) -> None:
         """Archive a project ("archived"), move it to the trash ("deleted") or restore it ("live")."""
@@ -160,13 +179,23 @@ class Site:
                 "custom_field_contexts": len(meta.contexts),
                 "custom_field_options": sum(len(c.options) for c in meta.contexts),
                 "board_projects": len(self.boards),
-                "sprint_issues": sum(len(i.static_fields.get(SPRINT_FIELD) or []) for i in self.issues)}
+                "sprint_issues": sum(len(i.static_fields.get(self.field_id(SPRINT_FIELD)) or [])
+                                     for i in self.issues)}
 
     def board_issue_count(self) -> int:
         """Rows of `board_issues` (not selected by default): each board shows its project's issues."""
         return sum(1 for board in self.boards for issue in self.issues if issue.project is board.project)
 
     # ---- mutations tests use ---------------------------------------------------------
+
+    def rename_field(self, field_id: str, name: str) -> None:
+        """An admin renames a custom field: `/field` and its context show the new name."""
+        self.custom_fields = [(i, name if i == field_id else old, schema) for i, old, schema in self.custom_fields]
+        self.extra_fields = [(i, name if i == field_id else old, schema, values)
+                             for i, old, schema, values in self.extra_fields]
+        for context in self.metadata.contexts:
+            if context.field_id == field_id:
+                context.field_name = name
 
     def after_search_page(self, page: int) -> None:
         if self.on_search_page is not None:

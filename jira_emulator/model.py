@@ -178,6 +178,8 @@ CUSTOM_FIELDS = [
     ("customfield_10030", "Team", {"type": "team", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", "customId": 10030}),
     ("customfield_10090", "Acceptance criteria", {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textarea", "customId": 10090}),
 ]
+# Another site's ids for two of them (`Site(field_ids=...)`): nothing may hard-code an id.
+OTHER_SITE_IDS = {"customfield_10016": "customfield_10011", "customfield_10011": "customfield_10016"}
 SYSTEM_FIELDS = [
     ("summary", "Summary", {"type": "string", "system": "summary"}),
     ("description", "Description", {"type": "string", "system": "description"}),

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from . import metadata
 from .generate import uuid_from
 from .model import (
-    CUSTOM_FIELDS,
     DEFAULT_PRIORITY,
     HISTORY_ITEMS,
     PRIORITY_COLOURS,
@@ -197,7 +196,7 @@ class CloudRendering:
             field_name, field_type, field_id, from_id, from_text, to_id, to_text = HISTORY_ITEMS[kind]
             item = {"field": field_name, "fieldtype": field_type}
             if field_id:  # Jira leaves fieldId out of some items
-                item["fieldId"] = field_id
+                item["fieldId"] = self.site.field_id(field_id)
             item.update({"from": from_id, "fromString": from_text, "to": to_id, "toString": to_text})
             items.append(item)
         return {"id": history.id, "author": self.user_details_json(history.author),
@@ -280,7 +279,7 @@ class CloudRendering:
     def field_definitions(self) -> list[dict[str, Any]]:
         definitions = []
         extra = [(field_id, name, schema) for field_id, name, schema, _ in self.site.extra_fields]
-        for field_id, name, schema in SYSTEM_FIELDS + CUSTOM_FIELDS + extra:
+        for field_id, name, schema in SYSTEM_FIELDS + self.site.custom_fields + extra:
             custom = field_id.startswith("customfield_")
             clause_names = [f"cf[{field_id.split('_')[1]}]", name] if custom else [field_id]
             entry = {

@@ -33,11 +33,20 @@ def field_property(field: dict[str, Any], *, cloud: bool) -> dict[str, Any]:
     """The property for one entry of `/field`."""
     jira: dict[str, Any] = field["schema"] if isinstance(field.get("schema"), dict) else {}
     prop = dict(_typed(jira, cloud=cloud))
+    if not prop:
+        # Bare on purpose: loaders that flatten by hand (pipelinewise's, target-duckdb) stop on
+        # a property with keys but no `type`; the field's named column carries its name.
+        return prop
     name = field.get("name") or field.get("id")
     prop["title"] = str(name)
-    kind = jira.get("custom") or jira.get("system") or jira.get("type") or "untyped"
-    prop["description"] = f"{name} (Jira field {field.get('id')}, {kind})"
+    prop["description"] = f"{name} (Jira field {field.get('id')}, {jira_kind(field)})"
     return prop
+
+
+def jira_kind(field: dict[str, Any]) -> str:
+    """What Jira says the field is: its plug-in type, system name or plain type."""
+    jira: dict[str, Any] = field["schema"] if isinstance(field.get("schema"), dict) else {}
+    return str(jira.get("custom") or jira.get("system") or jira.get("type") or "untyped")
 
 
 def _typed(jira: dict[str, Any], *, cloud: bool) -> dict[str, Any]:

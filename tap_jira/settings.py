@@ -175,6 +175,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Steady request rate the tap keeps to (bursts of up to 10 seconds' worth); 10 suits Jira "
         "Cloud's documented steady state. Jira's 429s slow it further.",
     ),
+    th.Property(
+        "custom_field_columns",
+        th.ObjectType(additional_properties=th.StringType),
+        title="Custom field columns",
+        description='Pins the `issues` column a custom field is copied to, by field id, e.g. '
+        '{"customfield_10016": "story_points"}. Fields not listed get their name in snake case at '
+        "discovery; pin the ones you build on, so a rename in Jira never moves them.",
+    ),
     th.Property("user_agent", th.StringType, title="User agent", description="User-Agent header to send."),
     th.Property(
         "progress_interval_seconds",
@@ -225,6 +233,7 @@ class Settings:
     max_workers: int = int(default("max_workers"))
     max_requests_per_second: float = float(default("max_requests_per_second"))
     user_agent: str | None = None
+    custom_field_columns: Mapping[str, str] = field(default_factory=dict)
     progress_interval_seconds: float = float(default("progress_interval_seconds"))
     log_metrics: bool = bool(default("log_metrics"))
     config: Mapping[str, Any] = field(default_factory=dict, repr=False)  # repr: never print secrets

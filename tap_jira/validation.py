@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft7Validator
 
-from . import jql, timestamps
+from . import field_names, jql, timestamps
 from .auth import modes
 from .errors import ConfigError
 from .settings import CONFIG_SCHEMA
@@ -55,6 +55,8 @@ def check(config: Mapping[str, Any]) -> None:
         problem = jql.filter_problem(extra_jql)
         if problem:
             raise ConfigError(f"config key `jql` {problem}")
+    if "custom_field_columns" in config and (problem := field_names.pin_problem(config["custom_field_columns"])):
+        raise ConfigError(f"config key `custom_field_columns` {problem}")
     if config.get("ca_bundle") and not os.path.isfile(os.path.expanduser(config["ca_bundle"])):
         raise ConfigError(f"config key `ca_bundle`: no file at {config['ca_bundle']}")
 

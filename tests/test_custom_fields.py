@@ -8,10 +8,11 @@ from collections import Counter
 
 import pytest
 
+from jira_emulator.model import OTHER_SITE_IDS
 from jira_emulator.server import JiraEmulator
 from tests.conftest import loader, run_tap
 from tests.test_children import catalog_selecting
-from tests.warehouse import load
+from tests.warehouse import duckdb_config, duckdb_query, load
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,9 @@ def test_discovery_types_and_names_every_field_of_the_site(catalog, emulator):
     assert {f["id"] for f in definitions} <= declared.keys()
     custom = {f["id"]: f for f in definitions if f["custom"]}
     for field_id, field in custom.items():
-        assert declared[field_id]["title"] == field["name"]
-        assert field_id in declared[field_id]["description"]
+        if declared[field_id]:  # open fields are bare: see below
+            assert declared[field_id]["title"] == field["name"]
+            assert field_id in declared[field_id]["description"]
     kinds = {field_id: (declared[field_id].get("type"), declared[field_id].get("format")) for field_id in custom}
     assert kinds["customfield_10016"] == (["number", "null"], None)  # Story point estimate
     assert kinds["customfield_10011"] == (["string", "null"], None)  # Epic Name
@@ -45,9 +47,78 @@ def test_discovery_types_and_names_every_field_of_the_site(catalog, emulator):
     assert declared["customfield_10003"]["items"] == {"type": ["object", "null"]}  # multi-user picker
     assert declared["customfield_10060"]["items"] == {"type": ["string", "null"]}  # labels
     assert declared["customfield_10020"]["items"] == {"type": ["object", "null"]}  # sprint
-    assert kinds["customfield_10019"] == (None, None)  # Rank ("any"): open, never refused
+    # Rank and Parent Link ("any"): open, never refused, and bare, since pipelinewise's loaders
+    # stop on a property with keys but no type.
+    assert declared["customfield_10019"] == declared["customfield_10018"] == {}
     # Declared objects name no properties, so flattening makes one JSON column of them.
     assert not [k for k, v in declared.items() if "object" in (v.get("type") or []) and "properties" in v]
+
+
+def test_discovery_gives_every_custom_field_a_column_named_after_it(catalog, emulator):
+    properties = next(e for e in catalog["streams"] if e["tap_stream_id"] == "issues")["schema"]["properties"]
+    declared = properties["fields"]["properties"]
+    named = {prop["description"].rsplit("fields.", 1)[1]: column for column, prop in properties.items()
+             if "a copy of fields." in (prop.get("description") or "")}
+    custom = [f for f in emulator.site.render.field_definitions() if f["custom"]]
+    assert set(named) == {f["id"] for f in custom}
+    assert named["customfield_10016"] == "story_point_estimate" and named["customfield_10020"] == "sprint"
+    assert named["customfield_10090"] == "acceptance_criteria"
+    for field in custom:
+        column = properties[named[field["id"]]]
+        assert column["title"] == field["name"]
+        nested = declared[field["id"]]
+        if nested:
+            assert {k: v for k, v in column.items() if k != "description"} == {
+                k: v for k, v in nested.items() if k != "description"}
+        else:  # an open field is text in its named column: no loader stops on a property without a type
+            assert column["type"] == ["string", "null"]
+
+
+def test_the_same_sql_reads_story_points_on_two_sites_that_number_fields_differently(tmp_path):
+    """The other site keeps Story point estimate under the id this one gives Epic Name."""
+    for name, field_ids in (("this", {}), ("other", OTHER_SITE_IDS)):
+        with JiraEmulator(seed=9, issues=60, projects=2, users=8, boards=2, field_ids=field_ids) as site:
+            run = run_tap(tmp_path / name, site.config(), catalog=catalog_selecting(tmp_path / name, site, "issues"))
+            assert run.returncode == 0, run.stderr[-2000:]
+            (tmp_path / name / "messages.jsonl").write_text(run.stdout)
+            database = tmp_path / name / "warehouse.duckdb"
+            load(loader("target-duckdb"), duckdb_config(database), tmp_path / name / "messages.jsonl",
+                 tmp_path / name / "duckdb")
+            got = dict((key, (points, epic)) for key, points, epic in duckdb_query(
+                database, "SELECT key, story_point_estimate, epic_name FROM jira.issues"))
+            points_id, epic_id = site.site.field_id("customfield_10016"), site.site.field_id("customfield_10011")
+            assert got == {i.key: (i.static_fields[points_id], i.static_fields[epic_id]) for i in site.site.issues}
+            assert any(points is not None for points, _ in got.values())
+            assert any(epic is not None for _, epic in got.values())
+    assert points_id == "customfield_10011"  # the ids really differ between the two sites
+
+
+def test_a_field_renamed_in_jira_warns_until_a_pin_settles_its_column(tmp_path):
+    with JiraEmulator(seed=9, issues=30, projects=2, users=8, boards=1) as emulator:
+        first = run_tap(tmp_path / "1", emulator.config())
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert first.final_state["bookmarks"]["issues"]["custom_field_columns"]["customfield_10016"] == \
+            "story_point_estimate"
+        emulator.site.rename_field("customfield_10016", "Story Points")
+        state = first.final_state
+        del state["bookmarks"]["issues"]["replication_key_value"]  # read every issue again
+        second = run_tap(tmp_path / "2", emulator.config(), state=state)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "customfield_10016 moved from column story_point_estimate to story_points" in second.stderr
+        assert '{\'customfield_10016\': \'story_point_estimate\'}' in second.stderr  # the fix, ready to paste
+        records = second.records("issues")
+        assert records and all("story_points" in r and "story_point_estimate" not in r for r in records)
+        pinned = emulator.config(custom_field_columns={"customfield_10016": "story_point_estimate"})
+        state = second.final_state
+        assert state["bookmarks"]["issues"]["custom_field_columns"]["customfield_10016"] == "story_point_estimate"
+        del state["bookmarks"]["issues"]["replication_key_value"]
+        third = run_tap(tmp_path / "3", pinned, state=state)
+        assert third.returncode == 0, third.stderr[-2000:]
+        assert "moved from column" not in third.stderr
+        records = third.records("issues")
+        assert len(records) == 30 and all("story_point_estimate" in r and "story_points" not in r for r in records)
+        schema = next(m["schema"] for m in third.messages if m["type"] == "SCHEMA" and m["stream"] == "issues")
+        assert "story_point_estimate" in schema["properties"] and "story_points" not in schema["properties"]
 
 
 def test_a_sync_given_a_catalog_does_not_read_the_field_list(tmp_path, catalog):
@@ -95,9 +166,15 @@ def test_flattened_custom_fields_all_get_postgres_columns(tmp_path, emulator, po
         "AND table_name = 'issues'")}
     custom = {f"fields__{f['id']}" for f in emulator.site.render.field_definitions() if f["custom"]}
     assert custom <= columns, sorted(custom - columns)
-    points = dict(postgres.query(f"SELECT id, fields__customfield_10016 FROM {schema}.issues"))
-    assert {str(k): v for k, v in points.items()} == {
-        i.id: i.static_fields["customfield_10016"] for i in emulator.site.issues}
+    named = {"story_point_estimate", "sprint", "epic_name", "rank", "parent_link", "acceptance_criteria"}
+    assert named <= columns, sorted(named - columns)
+    truth = {i.id: i.static_fields["customfield_10016"] for i in emulator.site.issues}
+    for column in ("fields__customfield_10016", "story_point_estimate"):
+        points = dict(postgres.query(f"SELECT id, {column} FROM {schema}.issues"))
+        assert {str(k): v for k, v in points.items()} == truth
+    ranks = dict(postgres.query(f"SELECT id, rank FROM {schema}.issues"))  # an open field: text
+    assert {str(k): v for k, v in ranks.items()} == {i.id: i.static_fields["customfield_10019"]
+                                                      for i in emulator.site.issues}
 
 
 def history_truth(site):
@@ -126,3 +203,34 @@ def test_field_history_alone_is_every_changelog_item_beyond_the_inline_caps(tmp_
         assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {"issue_field_history"}
         bookmark = run.final_state["bookmarks"]["issue_field_history"]
         assert bookmark["replication_key"] == "created"
+
+
+def untyped_properties(schema, path=""):
+    """Properties that have keys but no `type` (or anyOf): pipelinewise's loaders stop on them."""
+    found = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if prop and "type" not in prop and "anyOf" not in prop:
+            found.append(path + name)
+        found += untyped_properties(prop, path + name + ".")
+        if isinstance(prop.get("items"), dict):
+            found += untyped_properties(prop["items"], path + name + "[].")
+    return found
+
+
+def test_every_declared_property_is_typed_or_bare(catalog):
+    assert {e["tap_stream_id"]: untyped_properties(e["schema"]) for e in catalog["streams"]
+            if untyped_properties(e["schema"])} == {}
+
+
+def test_target_duckdb_flattening_nested_fields_loads_every_custom_field(tmp_path, emulator, catalog):
+    run = run_tap(tmp_path / "tap", emulator.config(), catalog=selecting(catalog, "issues"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    (tmp_path / "messages.jsonl").write_text(run.stdout)
+    database = tmp_path / "warehouse.duckdb"
+    load(loader("target-duckdb"), {**duckdb_config(database), "data_flattening_max_level": 3},
+         tmp_path / "messages.jsonl", tmp_path / "duckdb")
+    columns = {name for (name,) in duckdb_query(
+        database, "SELECT column_name FROM information_schema.columns WHERE table_name = 'issues'")}
+    assert {"fields__customfield_10016", "story_point_estimate", "rank"} <= columns
+    points = dict(duckdb_query(database, "SELECT key, story_point_estimate FROM jira.issues"))
+    assert points == {i.key: i.static_fields["customfield_10016"] for i in emulator.site.issues}

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tap_jira import jql, timestamps, validation
+from tap_jira import field_names, jql, timestamps, validation
 from tap_jira.api.pagination import BareArrayPaginator, PageBeanPaginator, StartAtTotalPaginator
 from tap_jira.auth.modes import auth_type
 from tap_jira.errors import ConfigError
@@ -114,6 +114,12 @@ GOOD = {"base_url": "https://example.atlassian.net", "email": "a@example.com", "
         ({"page_size": "ten"}, "`page_size` must be of type"),
         ({"projects": ["EN G"]}, "`projects`"),
         ({"jql": "project = X ORDER BY created"}, "`jql` must not hold ORDER BY"),
+        ({"custom_field_columns": ["story_points"]}, "`custom_field_columns` must be of type"),
+        ({"custom_field_columns": {"customfield_10016": "Story Points"}},
+         "`custom_field_columns` maps 'customfield_10016' to 'Story Points': a column is lower case"),
+        ({"custom_field_columns": {"customfield_10016": "key"}}, "which the issues record already has"),
+        ({"custom_field_columns": {"customfield_1": "points", "customfield_2": "points"}},
+         "gives two fields the column 'points'"),
     ],
 )
 def test_config_problems_name_the_key(change, names):
@@ -235,3 +241,31 @@ def test_settings_take_each_default_from_the_schema_and_fix_types():
     assert (given.request_timeout, given.max_workers, given.projects, given.user_agent) == (2.0, 3, ("A",), "")
     assert isinstance(given.request_timeout, float)
     assert "secret" not in repr(Settings.from_config({"api_token": "secret"}))
+
+
+def _field(field_id, name):
+    return {"id": field_id, "name": name, "custom": True, "schema": {"type": "number"}}
+
+
+def test_custom_field_columns_follow_names_oldest_first_and_never_take_a_record_key():
+    fields = [_field("customfield_10200", "Team"), _field("customfield_10031", "Team"),
+              _field("customfield_9", "Key"), _field("customfield_10040", "Priorität (Q1/Q2)"),
+              _field("customfield_10041", "2nd reviewer"), _field("customfield_10042", "日本"),
+              _field("customfield_10043", "x" * 80), {"id": "summary", "name": "Summary", "custom": False}]
+    assert field_names.choose_columns(fields, {}) == {
+        "customfield_9": "key_9", "customfield_10031": "team", "customfield_10040": "prioritat_q1_q2",
+        "customfield_10041": "f_2nd_reviewer", "customfield_10042": "customfield_10042",
+        "customfield_10043": "x" * 60, "customfield_10200": "team_10200"}
+
+
+def test_a_pinned_column_wins_and_the_field_it_displaces_takes_its_number():
+    fields = [_field("customfield_10016", "Story Points"), _field("customfield_10011", "Points")]
+    chosen = field_names.choose_columns(fields, {"customfield_10016": "points", "customfield_404": "gone"})
+    assert chosen == {"customfield_10016": "points", "customfield_10011": "points_10011"}
+
+
+def test_a_named_column_of_an_open_field_holds_text():
+    assert field_names.column_value({"a": 1}, open_field=True) == '{"a":1}'
+    assert field_names.column_value("0|i0000:", open_field=True) == "0|i0000:"
+    assert field_names.column_value(None, open_field=True) is None
+    assert field_names.column_value({"a": 1}, open_field=False) == {"a": 1}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from .. import field_types, timestamps, validation
+from .. import field_names, field_types, timestamps, validation
 from ..children import batches, children_to_read, collect_children
 from ..children.fetch import ChildFetcher
 from ..children.inline import issue_fields, strip_envelopes
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from singer_sdk.singerlib import Catalog
 
 CHILD_WINDOW_KEY = window.CHILD_WINDOW_KEY
+COLUMNS_KEY = "custom_field_columns"  # in the stream's STATE: field id -> the column first written
 
 
 class IssuesStream(JiraStream):
@@ -75,9 +76,31 @@ class IssuesStream(JiraStream):
             self.logger.warning("Custom fields are not typed in this catalog: %s (discovery reads them from "
                                 "Jira's /field once the config is valid)", error)
             return schema
-        fields = self.run.client.request("GET", "/field", stream=self.name)
-        return field_types.complete_schema(schema, fields if isinstance(fields, list) else [],
-                                           cloud=self.site.cloud)
+        answer = self.run.client.request("GET", "/field", stream=self.name)
+        fields = answer if isinstance(answer, list) else []
+        field_types.complete_schema(schema, fields, cloud=self.site.cloud)
+        declared = schema["properties"]["fields"]["properties"]
+        columns = field_names.choose_columns(fields, self.run.settings.custom_field_columns)
+        by_id = {str(field["id"]): field for field in fields if isinstance(field, dict) and field.get("id")}
+        for field_id, column in columns.items():
+            schema["properties"][column] = field_names.named_property(by_id[field_id], declared[field_id])
+        self._log_shared_names(fields, columns)
+        return schema
+
+    def _log_shared_names(self, fields: list[dict[str, Any]], columns: dict[str, str]) -> None:
+        names: dict[str, list[str]] = {}
+        for field in fields:
+            if field.get("id") in columns:
+                names.setdefault(str(field.get("name")), []).append(str(field["id"]))
+        for name, ids in names.items():
+            if len(ids) > 1:
+                self.logger.info("%d custom fields are named %r: %s (pin other names with custom_field_columns)",
+                                 len(ids), name, ", ".join(f"{i} -> {columns[i]}" for i in ids))
+
+    @cached_property
+    def named_columns(self) -> dict[str, tuple[str, bool]]:
+        """Column -> (field id, open): the custom fields the catalog names, each filled from its field."""
+        return field_names.columns_in(self.effective_schema)
 
     @cached_property
     def typed_custom_fields(self) -> dict[str, dict[str, Any]]:
@@ -93,6 +116,7 @@ class IssuesStream(JiraStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         run, client = self.run, self.run.client
+        self._check_renames(context)
         # Fixed for the whole run: the bookmark moves while records flow, but a page
         # token is only valid with the query that produced it.
         searched = self.search_window()
@@ -120,6 +144,28 @@ class IssuesStream(JiraStream):
         missed = read_one_by_one(client, source.missed(), fields, expand)
         yield from self._emit_batch(missed, children_of(missed))
         self._advance_to_window_end(searched, context)
+
+    def _check_renames(self, context: Context | None) -> None:
+        """STATE keeps the column each field was first written to: a field renamed in Jira
+        moves to a new column at rediscovery, and that is said every run until a pin in
+        `custom_field_columns` settles it."""
+        if not self.named_columns:
+            return
+        state = self.get_context_state(context)
+        first_written = dict(state.get(COLUMNS_KEY) or {})
+        pinned = self.run.settings.custom_field_columns
+        for field_id, before, now in field_names.renames(self.named_columns, first_written):
+            if field_id in pinned:
+                first_written[field_id] = now
+                continue
+            self.logger.warning(
+                "Custom field %s moved from column %s to %s (renamed in Jira since %s was first written): %s gets "
+                "no new values. Keep the old column with custom_field_columns {%r: %r}, or take the new one with "
+                "{%r: %r}, and discover again", field_id, before, now, before, before, field_id, before,
+                field_id, now)
+        for column, (field_id, _) in self.named_columns.items():
+            first_written.setdefault(field_id, column)
+        state[COLUMNS_KEY] = first_written
 
     def search_window(self) -> window.SearchWindow:
         """Raises StateError (or ConfigError) if a bookmark the search starts from lies
@@ -195,6 +241,8 @@ class IssuesStream(JiraStream):
                                 "(fields.updated), with the top-level `updated` null", row.get("key"), stamp)
         strip_envelopes(row)
         self._conform_custom_fields(row)
+        for column, (field_id, open_field) in self.named_columns.items():
+            row[column] = field_names.column_value(fields.get(field_id), open_field=open_field)
         return row
 
     def _conform_custom_fields(self, row: dict[str, Any]) -> None:
