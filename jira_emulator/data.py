@@ -158,6 +158,7 @@ class Site:
             "changelogs": sum(len(i.histories) for i in self.issues),
             "issue_field_history": sum(len(self.render.history_json(h)["items"]) for i in self.issues
                                        for h in i.histories),
+            "issue_multiselect_history": len(self.multiselect_truth()),
             "boards": len(self.boards),
             # Per board that lists it: a sprint shown on two boards comes twice.
             "sprints": sum(len(b.sprints) + len(b.shared) for b in self.boards),
@@ -167,6 +168,32 @@ class Site:
             for stream in ("cloud_instances", "custom_field_contexts", "custom_field_options"):
                 del counts[stream]
         return counts
+
+    def multiselect_truth(self) -> list[tuple[str, str, str, int, str | None]]:
+        """(issue id, history id, field id, position, value): after each change of a
+        multi-value field, each value it then held (None: emptied), from the model."""
+        rows: list[tuple[str, str, str, int, str | None]] = []
+        for issue in self.issues:
+            held: dict[str, dict[str, None]] = {}  # per-value fields, replayed forwards from empty
+            for history in issue.histories:
+                changed: dict[str, list[str | None]] = {}
+                for name, field_type, field_id, from_id, _, to_id, to_text in [*history.kind_items(),
+                                                                                *history.value_items]:
+                    if field_id == "labels":
+                        changed[field_id] = list((to_text or "").split())
+                    elif field_type == "custom" and name in ("Sprint", "Platforms"):  # whole sets of ids
+                        changed[self.field_id(str(field_id))] = [
+                            part.strip() for part in (to_id or "").strip("[]").split(",") if part.strip()]
+                    elif field_id in ("components", "fixVersions"):  # one value added or removed
+                        values = held.setdefault(field_id, {})
+                        values.pop(from_id or "", None)
+                        if to_id:
+                            values[to_id] = None
+                        changed[field_id] = list(values)
+                for field_id, values in changed.items():
+                    rows += [(issue.id, history.id, field_id, index, value)
+                             for index, value in enumerate(values or [None])]
+        return rows
 
     def metadata_counts(self) -> dict[str, int]:
         meta = self.metadata

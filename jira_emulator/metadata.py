@@ -131,6 +131,7 @@ def make_metadata(site: Site, seed: int) -> Metadata:
             meta.components.append(Component(str(next(next_id)), project, name,
                                               rng.choice(site.users) if rng.random() < 0.6 else None))
     _decorate_issues(site, meta, rng, next_id)
+    _value_histories(site, meta, random.Random(seed * 7919 + 23))  # its own draws: the data above stays
     if site.projects:  # renamed once: `projectKeys` lists the old key too, and the API still answers to it
         site.projects[0].former_keys = [site.projects[0].key + "OLD"]
     for name in GROUP_NAMES:
@@ -169,6 +170,37 @@ def _decorate_issues(site: Site, meta: Metadata, rng: random.Random, next_id: An
     for link in meta.links:
         link.inward.static_fields["issuelinks"].append(issue_link_json(site, link, seen_from=link.inward))
         link.outward.static_fields["issuelinks"].append(issue_link_json(site, link, seen_from=link.outward))
+
+
+# (field name in the changelog, field id, the project's values) for the per-value fields.
+PLATFORMS = "customfield_10040"  # the multi-select custom field
+VALUE_FIELDS = (("Component", "components", "components_of"), ("Fix Version", "fixVersions", "versions_of"))
+
+
+def _value_histories(site: Site, meta: Metadata, rng: random.Random) -> None:
+    """How each issue got its components and fix versions, as Jira logs it: one item per
+    value added or removed.  At one history every value the issue has now is added, with
+    one more that a later history removes again; before that, the field was empty.  Its
+    Platforms (a multi-select) are set whole at one history."""
+    for issue in site.issues:
+        if len(issue.histories) < 2:
+            continue
+        for name, field_id, values_of in VALUE_FIELDS:
+            now = [(str(v["id"]), str(v["name"])) for v in issue.static_fields.get(field_id) or []]
+            others = [(v.id, v.name) for v in getattr(meta, values_of)(issue.project) if (v.id, v.name) not in now]
+            if not now and not others:
+                continue
+            added, removed = sorted(rng.sample(range(len(issue.histories)), 2))
+            extra = rng.choice(others) if others else None
+            for value_id, text in now + ([extra] if extra else []):
+                issue.histories[added].value_items.append((name, "jira", field_id, None, None, value_id, text))
+            if extra:
+                issue.histories[removed].value_items.append((name, "jira", field_id, extra[0], extra[1], None, None))
+        platforms = issue.static_fields.get(PLATFORMS) or []
+        if platforms:  # a multi-select logs whole sets: ids in brackets, values comma-joined
+            ids, texts = [o["id"] for o in platforms], [o["value"] for o in platforms]
+            issue.histories[rng.randrange(len(issue.histories))].value_items.append(
+                ("Platforms", "custom", PLATFORMS, f"[{ids[0]}]", texts[0], f"[{', '.join(ids)}]", ",".join(texts)))
 
 
 def sprint_value(board: Board, sprint: Any) -> dict[str, Any]:

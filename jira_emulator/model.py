@@ -114,6 +114,16 @@ class History:
     author: User
     created: datetime
     kind: int  # index into HISTORY_ITEMS; a second item is added for even kinds
+    # Items after those, shaped like HISTORY_ITEMS: how the issue's multi-value fields got
+    # their values (one item per component or version added or removed, whole sets for
+    # multi-selects).
+    value_items: list[tuple[str, str, str | None, str | None, str | None, str | None, str | None]] = field(
+        default_factory=list)
+
+    def kind_items(self) -> list[tuple[str, str, str | None, str | None, str | None, str | None, str | None]]:
+        """The HISTORY_ITEMS this history changed (before its `value_items`)."""
+        kinds = [self.kind] + ([(self.kind + 3) % len(HISTORY_ITEMS)] if self.kind % 2 == 0 else [])
+        return [HISTORY_ITEMS[kind] for kind in kinds]
 
 
 @dataclass

@@ -15,7 +15,6 @@ from . import metadata
 from .generate import uuid_from
 from .model import (
     DEFAULT_PRIORITY,
-    HISTORY_ITEMS,
     PRIORITY_COLOURS,
     STATUS_CATEGORIES,
     STATUSES,
@@ -190,10 +189,9 @@ class CloudRendering:
         }
 
     def history_json(self, history: History) -> dict[str, Any]:
-        kinds = [history.kind] + ([(history.kind + 3) % len(HISTORY_ITEMS)] if history.kind % 2 == 0 else [])
         items = []
-        for kind in kinds:
-            field_name, field_type, field_id, from_id, from_text, to_id, to_text = HISTORY_ITEMS[kind]
+        for field_name, field_type, field_id, from_id, from_text, to_id, to_text in [*history.kind_items(),
+                                                                                    *history.value_items]:
             item = {"field": field_name, "fieldtype": field_type}
             if field_id:  # Jira leaves fieldId out of some items
                 item["fieldId"] = self.site.field_id(field_id)

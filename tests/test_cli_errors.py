@@ -89,6 +89,7 @@ def test_discover_and_about_need_no_config(tmp_path):
         "worklogs": (["id"], "updated", "INCREMENTAL"),
         "changelogs": (["id"], "created", "INCREMENTAL"),
         "issue_field_history": (["issueId", "historyId", "fieldId", "itemIndex"], "created", "INCREMENTAL"),
+        "issue_multiselect_history": (["issueId", "historyId", "fieldId", "valueIndex"], "created", "INCREMENTAL"),
         "boards": (["id"], None, "FULL_TABLE"),
         "sprints": (["id", "boardId"], None, "FULL_TABLE"),
         "issue_links": (["id"], "issueUpdated", "INCREMENTAL"),

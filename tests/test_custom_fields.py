@@ -205,6 +205,32 @@ def test_field_history_alone_is_every_changelog_item_beyond_the_inline_caps(tmp_
         assert bookmark["replication_key"] == "created"
 
 
+def test_multiselect_history_alone_is_every_value_after_every_change(tmp_path):
+    with JiraEmulator(seed=12, issues=300, projects=3, users=10, boards=2) as emulator:
+        run = run_tap(tmp_path, emulator.config(),
+                      catalog=catalog_selecting(tmp_path, emulator, "issue_multiselect_history"))
+        site = emulator.site
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert any(len(i.histories) > 40 for i in site.issues)  # some overflow what search embeds
+    rows = run.records("issue_multiselect_history")
+    truth = site.multiselect_truth()
+    assert Counter((r["issueId"], r["historyId"], r["fieldId"], r["value"]) for r in rows) == Counter(
+        (issue, history, field, value) for issue, history, field, _, value in truth)
+    # Every kind Jira logs: whole sets (labels, sprints, a multi-select) and per-value items.
+    assert {r["fieldId"] for r in rows} == {"labels", "customfield_10020", "customfield_10040", "components",
+                                            "fixVersions"}
+    assert any(r["value"] is None for r in rows if r["fieldId"] == "components")  # emptied by a removal
+    positions: dict[tuple[str, str, str], list[int]] = {}
+    for r in rows:
+        positions.setdefault((r["issueId"], r["historyId"], r["fieldId"]), []).append(r["valueIndex"])
+    assert all(sorted(p) == list(range(len(p))) for p in positions.values())
+    names = {c.id: c.name for c in site.metadata.components}
+    assert all(r["valueString"] == names[r["value"]] for r in rows if r["fieldId"] == "components" and r["value"])
+    created = {h.id: h.created for i in site.issues for h in i.histories}
+    assert all(r["created"] == created[r["historyId"]].strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") for r in rows)
+    assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {"issue_multiselect_history"}
+
+
 def untyped_properties(schema, path=""):
     """Properties that have keys but no `type` (or anyOf): pipelinewise's loaders stop on them."""
     found = []

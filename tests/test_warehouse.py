@@ -90,6 +90,8 @@ ROUND_TRIPS: dict[str, list[Check]] = {
                 lambda r: (r.get("schema") or {}).get("type"))],
     "issue_field_history": [column("field"), column("fromString"), column("toValue"), column("authorAccountId"),
                             ("created (UTC)", "created", "created", lambda r: utc(r["created"]))],
+    "issue_multiselect_history": [column("field"), column("value"), column("valueString"), column("valueIndex"),
+                                  ("created (UTC)", "created", "created", lambda r: utc(r["created"]))],
     "issue_links": [column("inwardIssueKey"), column("outwardIssueKey"), column("typeName")],
     "sprint_issues": [column("sprintName"), column("issueKey"),
                       ("issueUpdated (UTC)", '"issueUpdated"', '"issueUpdated"', lambda r: utc(r["issueUpdated"]))],

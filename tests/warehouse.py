@@ -36,7 +36,8 @@ KEY_COLUMNS = {"sprints": ('"id"', '"boardId"'), "users": ('"accountId"',),
                "board_issues": ('"boardId"', '"issueId"'), "custom_field_contexts": ('"id"', '"fieldId"'),
                "custom_field_options": ('"id"', '"fieldId"', '"contextId"'), "project_types": ('"key"',),
                "server_info": ('"baseUrl"',),
-               "issue_field_history": ('"issueId"', '"historyId"', '"fieldId"', '"itemIndex"')}
+               "issue_field_history": ('"issueId"', '"historyId"', '"fieldId"', '"itemIndex"'),
+               "issue_multiselect_history": ('"issueId"', '"historyId"', '"fieldId"', '"valueIndex"')}
 
 
 def loader_path(name: str) -> Path:

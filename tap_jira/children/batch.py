@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from . import derived, history
+from . import derived, history, multiselect
 from .fetch import CHANGELOG_BULK_ISSUES, CHANGELOG_BULK_PAGE, ChildFetcher
 from .inline import inline_children
 
@@ -20,7 +20,8 @@ CHILD_STREAMS = ("comments", "worklogs", "changelogs")
 DERIVED_STREAMS = {"issue_links": derived.issue_links, "sprint_issues": derived.sprint_issues}
 DERIVED_KEYS = {"issue_links": ("id",), "sprint_issues": ("sprintId", "issueId")}
 # Read out of the changelog histories, which are completed for them when selected alone.
-HISTORY_STREAMS = {"issue_field_history": history.field_history}
+HISTORY_STREAMS = {"issue_field_history": history.field_history,
+                   "issue_multiselect_history": multiselect.multiselect_history}
 
 
 def children_to_read(wanted: set[str]) -> set[str]:
@@ -93,7 +94,7 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
         collected[stream] = records
     for stream, from_histories in HISTORY_STREAMS.items():
         if stream in streams:
-            collected[stream] = from_histories(collected["changelogs"])
+            collected[stream] = from_histories(collected["changelogs"], issues)
     for stream, derive in DERIVED_STREAMS.items():
         if stream in streams:
             rows = {}  # a link between two issues of the batch shows on both: once

@@ -51,7 +51,7 @@ def sprint_issues(issue: dict[str, Any]) -> list[dict[str, Any]]:
     fields = issue.get("fields") or {}
     rows = []
     for value in fields.values():
-        sprints = _sprints(value)
+        sprints = sprints_in(value)
         for sprint in sprints:
             rows.append({"sprintId": sprint["id"], "issueId": _text(issue.get("id")), "issueKey": issue.get("key"),
                          "boardId": sprint.get("boardId"), "sprintName": sprint.get("name"),
@@ -59,7 +59,7 @@ def sprint_issues(issue: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _sprints(value: Any) -> list[dict[str, Any]]:
+def sprints_in(value: Any) -> list[dict[str, Any]]:
     """The sprints in a field value, or [] if it is not the sprint field.  Once one entry
     is a sprint, an entry that is not (or has no readable id) is left out on its own."""
     if not isinstance(value, list) or not value:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 
-def field_history(histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for `histories` (changelog records tagged with `issueId`)."""
+def field_history(histories: list[dict[str, Any]], issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for `histories` (changelog records tagged with `issueId`); `issues` are not needed."""
     rows = []
     for history in histories:
         author: dict[str, Any] = history["author"] if isinstance(history.get("author"), dict) else {}

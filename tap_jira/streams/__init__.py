@@ -6,6 +6,7 @@ from .children import (
     CommentsStream,
     FieldHistoryStream,
     IssueLinksStream,
+    MultiselectHistoryStream,
     SprintIssuesStream,
     WorklogsStream,
 )
@@ -27,8 +28,8 @@ from .reference import ProjectsStream, ResolutionsStream, UsersStream
 from .site_info import CloudInstancesStream, ServerInfoStream
 
 STREAM_TYPES = (
-    IssuesStream, CommentsStream, WorklogsStream, ChangelogsStream, FieldHistoryStream, IssueLinksStream,
-    SprintIssuesStream,
+    IssuesStream, CommentsStream, WorklogsStream, ChangelogsStream, FieldHistoryStream, MultiselectHistoryStream,
+    IssueLinksStream, SprintIssuesStream,
     ProjectsStream, ProjectVersionsStream, ProjectComponentsStream, ResolutionsStream, UsersStream,
     GroupsStream, GroupMembersStream,
     BoardsStream, SprintsStream, BoardProjectsStream, BoardIssuesStream,

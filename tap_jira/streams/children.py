@@ -140,6 +140,16 @@ class FieldHistoryStream(IssueChildStream):
     instants = ("created",)
 
 
+class MultiselectHistoryStream(IssueChildStream):
+    """After each change of a multi-value field, one row per value it then holds
+    (tap_jira.children.multiselect): read out of the changelogs and the issue."""
+
+    name = "issue_multiselect_history"
+    primary_keys = ("issueId", "historyId", "fieldId", "valueIndex")
+    replication_key = "created"
+    instants = ("created",)
+
+
 class IssueDerivedStream(IssueChildStream):
     """Rows read out of each issue record (tap_jira.children.derived): no request of their
     own.  Their bookmark is the issue's `updated`, like the children's."""
