@@ -75,11 +75,13 @@ def choose_columns(fields: list[dict[str, Any]], pinned: Mapping[str, str]) -> d
 
 def named_property(field: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
     """The column's schema: the field's own, with where it is copied from in `description`.
-    A field of no declared type (`any`, plug-in types) is a text column: a property with
-    no `type` stops loaders that flatten by hand, and one with all types cannot be loaded
-    into a JSON column as plain text (see `column_value`)."""
+    A field of no declared type (`any`, plug-in types) or of text-or-JSON (a text area:
+    ADF on Cloud, text on Server) is a text column (see `column_value`): a property with no
+    `type` stops loaders that flatten by hand, and a JSON column (target-duckdb's choice
+    for any type that includes object or array) refuses plain text."""
     field_id, name = str(field["id"]), str(field.get("name") or field["id"])
-    if not prop.get("type"):
+    types = prop.get("type") or []
+    if not types or ("string" in types and ("object" in types or "array" in types)):
         prop = {"type": ["string", "null"], "title": name, "description": f"{name} (Jira field {field_id}, "
                 f"{field_types.jira_kind(field)}; text as Jira sent it, {OPEN_AS_TEXT})"}
     return {**prop, "description": f"{prop['description']}: a copy of fields.{field_id}"}

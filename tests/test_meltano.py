@@ -79,6 +79,38 @@ def test_meltano_run_loads_every_stream_then_resumes_from_state(project, emulato
     assert [record["id"] for record in second_issues] == [edited.id]
 
 
+def invoked_issues(project, emulator, select: list[str]) -> list[dict]:
+    """The issue records `meltano invoke tap-jira` emits with a `select` extra, as meltano.yml would set it."""
+    binary, root, env = project
+    emulator.site.clock_offset = timedelta(hours=1)  # past any edit an earlier test made near "now"
+    try:
+        done = meltano(binary, root, {**env, "TAP_JIRA__SELECT": json.dumps(select)}, "invoke", "tap-jira")
+    finally:
+        emulator.site.clock_offset = timedelta(0)
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert {m["stream"] for m in messages if m["type"] == "RECORD"} == {"issues"}
+    return [m["record"] for m in messages if m["type"] == "RECORD"]
+
+
+def test_meltano_selects_custom_fields_by_name_and_by_nested_id(project, emulator):
+    records = invoked_issues(project, emulator, ["issues.id", "issues.key", "issues.story_point_estimate",
+                                       "issues.fields.customfield_10011"])
+    truth = {i.key: i for i in emulator.site.issues}
+    assert len(records) == len(truth)
+    for record in records:
+        assert set(record) <= {"id", "key", "updated", "story_point_estimate", "fields"}
+        assert record["story_point_estimate"] == truth[record["key"]].static_fields["customfield_10016"]
+        assert record["fields"] == {"customfield_10011": truth[record["key"]].static_fields["customfield_10011"]}
+
+
+def test_meltano_excludes_the_nested_copies_of_custom_fields_by_pattern(project, emulator):
+    records = invoked_issues(project, emulator, ["issues.*", "!issues.fields.customfield_*"])
+    assert len(records) == len(emulator.site.issues)
+    for record in records:
+        assert "story_point_estimate" in record and "sprint" in record
+        assert "summary" in record["fields"] and not [k for k in record["fields"] if k.startswith("customfield_")]
+
+
 def test_the_repository_project_loads_duckdb_as_the_readme_says(project, emulator, tmp_path):
     """`meltano run tap-jira target-duckdb` with meltano.yml's pinned loader: every row, every table."""
     from tests.warehouse import duckdb_query
