@@ -119,11 +119,12 @@ class Progress:
         rows = [(name, entry) for name, entry in sorted(self.streams.items())]
         outcome = f"failed after {_duration(total)}; the bookmarks name only what was written" if failed \
             else f"{_duration(total)} in all"
+        width = max([14, *(len(name) for name, _ in rows)])
         lines = [f"Sync summary ({outcome}):",
-                 f"  {'stream':<14} {'records':>10} {'requests':>9} {'seconds':>8}"]
+                 f"  {'stream':<{width}} {'records':>10} {'requests':>9} {'seconds':>8}"]
         for name, entry in rows:
-            lines.append(f"  {name:<14} {entry.records:>10,} {entry.requests:>9,} {entry.seconds:>8.1f}")
-        lines.append(f"  {'total':<14} {sum(e.records for _, e in rows):>10,} "
+            lines.append(f"  {name:<{width}} {entry.records:>10,} {entry.requests:>9,} {entry.seconds:>8.1f}")
+        lines.append(f"  {'total':<{width}} {sum(e.records for _, e in rows):>10,} "
                      f"{sum(e.requests for _, e in rows):>9,} {total:>8.1f}")
         for name, bookmark in sorted(bookmarks.items()):
             value = bookmark.get("replication_key_value") if isinstance(bookmark, dict) else None

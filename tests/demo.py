@@ -28,7 +28,7 @@ from tests.warehouse import SCHEMA, duckdb_config, duckdb_query, loader_path, re
 
 LOADERS = {"duckdb": "target-duckdb", "jsonl": "target-jsonl"}
 QUESTIONS = ("issues per status", "open issues per assignee", "hours logged per project",
-             "story points per sprint", "status at each day's end")
+             "story points per sprint", "status at each day's end", "issues per component on a day")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,11 +12,18 @@ from tests.conftest import REPO, loader
 from tests.warehouse import readme_queries
 
 
-def demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
+def demo(tmp_path, *args: str, issues: int = 150) -> subprocess.CompletedProcess:
     loader("target-duckdb")
     loader("target-jsonl")
-    return subprocess.run([sys.executable, "-m", "tests.demo", "--issues", "150", "--workdir", str(tmp_path / "demo"),
-                           *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "tests.demo", "--issues", str(issues), "--workdir",
+                           str(tmp_path / "demo"), *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def readme_demo_outputs() -> dict[str, list[str]]:
+    """The README's "-- demo output: <title>" blocks: the rows `make demo` prints for that query."""
+    blocks = re.findall(r"```text\n-- demo output: (.*?) \(.*?\n(.*?)```", (REPO / "README.md").read_text(),
+                        flags=re.DOTALL)
+    return {title: rows.strip().splitlines() for title, rows in blocks}
 
 
 def default_streams(flavour: str) -> set[str]:
@@ -34,17 +41,22 @@ def table(stdout: str) -> dict[str, tuple[int, int, str]]:
 
 
 def test_the_demo_loads_duckdb_and_answers_with_the_sql_shown(tmp_path):
-    done = demo(tmp_path)
+    done = demo(tmp_path, issues=1000)  # make demo's size: the README shows its answers
     assert done.returncode == 0, done.stdout + done.stderr
     rows = table(done.stdout)
     assert set(rows) == default_streams("cloud")
     assert all(loaded == truth > 0 and ok == "yes" for loaded, truth, ok in rows.values())
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
     for title in ("issues per status", "hours logged per project", "story points per sprint",
-                  "status at each day's end"):
+                  "status at each day's end", "issues per component on a day"):
         sql = readme_queries("duckdb")[title]
         shown = "\n".join(f"    {line}" for line in sql.splitlines())
         assert shown + "\n    -> " in done.stdout  # the SQL as printed in the README, then its answer
+    outputs = readme_demo_outputs()
+    assert set(outputs) == {"story points per sprint", "status at each day's end", "issues per component on a day"}
+    for title, printed in outputs.items():
+        answer = done.stdout.split(f"\n{title[0].upper() + title[1:]}:\n", 1)[1]
+        assert all(f"\n    -> {row}\n" in answer for row in printed), title  # the README shows what the demo answers
     # The README's one-liner for opening the file works as printed.
     snippet = re.search(r'`\.venv/bin/python -c "(import duckdb[^"]+)"`', (REPO / "README.md").read_text()).group(1)
     database = str(tmp_path / "demo" / "warehouse.duckdb")
