@@ -6,7 +6,7 @@ Serves that many issues, each with that many more custom fields, with no latency
 and syncs only the `issues` stream as its own process, output to a file.  Prints the
 tap's CPU seconds (user + system, from the kernel) and issue records per CPU second,
 for tap-jira as shipped and for the same tap with singer-sdk's default record output
-(`benchmarks.plain_sdk_tap`: simplejson writer, recursive conformance, selection walk),
+(`benchmarks.plain_sdk_tap`: simplejson writer, record generation, selection walk),
 and checks that both wrote the same records.
 """
 

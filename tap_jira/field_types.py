@@ -85,15 +85,22 @@ def complete_schema(schema: dict[str, Any], fields: list[dict[str, Any]], *, clo
     return schema
 
 
-def fits(value: Any, prop: dict[str, Any]) -> bool:
-    """Whether `value` has one of the JSON types `prop` declares (an open property takes anything)."""
-    types = prop.get("type")
-    if value is None or not types:
+# The Python types decoded JSON has for each JSON Schema type.
+PYTHON_TYPES: dict[str, tuple[type, ...]] = {"number": (int, float), "integer": (int,), "string": (str,),
+                                             "object": (dict,), "array": (list,), "boolean": (bool,)}
+
+
+def python_types(prop: dict[str, Any]) -> tuple[type, ...]:
+    """The Python types of decoded JSON that `prop` declares (empty: an open property)."""
+    types = prop.get("type") or []
+    return tuple(kind for name in (types if isinstance(types, list) else [types])
+                 for kind in PYTHON_TYPES.get(name, ()))
+
+
+def fits(value: Any, accepted: tuple[type, ...]) -> bool:
+    """Whether a decoded JSON `value` has one of the `accepted` types (`python_types`; none: anything)."""
+    if value is None or not accepted:
         return True
-    for name in types if isinstance(types, list) else [types]:
-        if name == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True
-        if (name == "string" and isinstance(value, str)) or (name == "object" and isinstance(value, dict)) or (
-                name == "array" and isinstance(value, list)):
-            return True
-    return False
+    if isinstance(value, bool):  # a bool is an int to isinstance, but no JSON number
+        return bool in accepted
+    return isinstance(value, accepted)

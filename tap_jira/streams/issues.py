@@ -103,11 +103,21 @@ class IssuesStream(JiraStream):
         return field_names.columns_in(self.effective_schema)
 
     @cached_property
-    def typed_custom_fields(self) -> dict[str, dict[str, Any]]:
-        """The custom fields the catalog types, by id: their values are checked against it."""
+    def typed_custom_fields(self) -> list[tuple[str, dict[str, Any], tuple[type, ...], bool]]:
+        """(id, property, its Python types, whether a date-time) of each custom field the
+        catalog types: their values are checked against it."""
         declared = (self.effective_schema["properties"].get("fields") or {}).get("properties") or {}
-        return {field_id: prop for field_id, prop in declared.items()
-                if field_id.startswith("customfield_") and prop.get("type")}
+        return [(field_id, prop, field_types.python_types(prop), prop.get("format") == "date-time")
+                for field_id, prop in declared.items() if field_id.startswith("customfield_") and prop.get("type")]
+
+    @cached_property
+    def _named_copies(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(column, field id) of the named columns copied as they are, and of the open
+        fields' text columns."""
+        plain = [(column, field_id) for column, (field_id, open_field) in self.named_columns.items()
+                 if not open_field]
+        as_text = [(column, field_id) for column, (field_id, open_field) in self.named_columns.items() if open_field]
+        return plain, as_text
 
     @property
     def wanted_children(self) -> set[str]:
@@ -241,9 +251,17 @@ class IssuesStream(JiraStream):
                                 "(fields.updated), with the top-level `updated` null", row.get("key"), stamp)
         strip_envelopes(row)
         self._conform_custom_fields(row)
-        for column, (field_id, open_field) in self.named_columns.items():
-            row[column] = field_names.column_value(fields.get(field_id), open_field=open_field)
         return row
+
+    @override
+    def add_unconformed(self, record: dict[str, Any]) -> None:
+        """The named columns: copies of custom fields, conformed in `fields` already."""
+        fields: dict[str, Any] = record["fields"] if isinstance(record.get("fields"), dict) else {}
+        plain, as_text = self._named_copies
+        for column, field_id in plain:
+            record[column] = fields.get(field_id)
+        for column, field_id in as_text:
+            record[column] = field_names.column_value(fields.get(field_id), open_field=True)
 
     def _conform_custom_fields(self, row: dict[str, Any]) -> None:
         """Values a loader can take for the types the catalog declares.  Date-times get the
@@ -253,13 +271,13 @@ class IssuesStream(JiraStream):
         fields = row.get("fields")
         if not isinstance(fields, dict):
             return
-        for field_id, prop in self.typed_custom_fields.items():
+        for field_id, prop, accepted, date_time in self.typed_custom_fields:
             value = original = fields.get(field_id)
             if value is None:
                 continue
-            if prop.get("format") == "date-time" and isinstance(value, str):
+            if date_time and isinstance(value, str):
                 fields[field_id] = value = timestamps.rfc3339(value)
-            if value is None or not field_types.fits(value, prop):
+            if value is None or not field_types.fits(value, accepted):
                 self.logger.warning("Issue %s: field %s (%s) holds %r, not the %s the catalog declares; it is "
                                     "emitted as null. Run discovery again if the field's type changed",
                                     row.get("key"), field_id, prop.get("title"), original,
