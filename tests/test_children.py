@@ -173,6 +173,11 @@ def test_second_run_emits_only_children_changed_since(tmp_path):
             expected = {c.id for i in changed for c in getattr(i, attribute)}
             assert {r["id"] for r in second.records(stream)} == expected, stream
         assert busy.id in {r["id"] for r in second.records("issues")}
+        # The history tables follow the changelogs: every row of the changed issue, no other.
+        assert {r["historyId"] for r in second.records("issue_field_history")} == {h.id for h in busy.histories}
+        assert Counter((r["historyId"], r["fieldId"], r["value"]) for r in second.records(
+            "issue_multiselect_history")) == Counter((h, f, v) for i, h, f, _, v in site.multiselect_truth()
+                                                      if i == busy.id)
 
 
 def test_request_budget_for_issues_and_children(tmp_path):
