@@ -187,31 +187,33 @@ def history_truth(site):
     return rows
 
 
+def synced_alone(tmp_path, stream):
+    """A sync of `stream` alone, on a site where some issues overflow the inline changelog."""
+    with JiraEmulator(seed=12, issues=300, projects=3, users=10, boards=2) as emulator:
+        run = run_tap(tmp_path, emulator.config(), catalog=catalog_selecting(tmp_path, emulator, stream))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert any(len(i.histories) > 40 for i in emulator.site.issues)  # some overflow what search embeds
+    assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {stream}
+    return run, emulator.site
+
+
+def utc_text(instant):
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
 def test_field_history_alone_is_every_changelog_item_beyond_the_inline_caps(tmp_path):
-    with JiraEmulator(seed=12, issues=300, projects=3, users=10, boards=1) as emulator:
-        run = run_tap(tmp_path, emulator.config(),
-                      catalog=catalog_selecting(tmp_path, emulator, "issue_field_history"))
-        site = emulator.site
-        assert run.returncode == 0, run.stderr[-2000:]
-        assert any(len(i.histories) > 40 for i in site.issues)  # some overflow what search embeds
-        rows = run.records("issue_field_history")
-        got = Counter((r["issueId"], r["historyId"], r["fieldId"], r["itemIndex"], r["field"], r["toValue"],
-                       r["toString"]) for r in rows)
-        assert got == history_truth(site)
-        created = {h.id: h.created for i in site.issues for h in i.histories}
-        assert all(r["created"] == created[r["historyId"]].strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") for r in rows)
-        assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {"issue_field_history"}
-        bookmark = run.final_state["bookmarks"]["issue_field_history"]
-        assert bookmark["replication_key"] == "created"
+    run, site = synced_alone(tmp_path, "issue_field_history")
+    rows = run.records("issue_field_history")
+    got = Counter((r["issueId"], r["historyId"], r["fieldId"], r["itemIndex"], r["field"], r["toValue"],
+                   r["toString"]) for r in rows)
+    assert got == history_truth(site)
+    created = {h.id: h.created for i in site.issues for h in i.histories}
+    assert all(r["created"] == utc_text(created[r["historyId"]]) for r in rows)
+    assert run.final_state["bookmarks"]["issue_field_history"]["replication_key"] == "created"
 
 
 def test_multiselect_history_alone_is_every_value_after_every_change(tmp_path):
-    with JiraEmulator(seed=12, issues=300, projects=3, users=10, boards=2) as emulator:
-        run = run_tap(tmp_path, emulator.config(),
-                      catalog=catalog_selecting(tmp_path, emulator, "issue_multiselect_history"))
-        site = emulator.site
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert any(len(i.histories) > 40 for i in site.issues)  # some overflow what search embeds
+    run, site = synced_alone(tmp_path, "issue_multiselect_history")
     rows = run.records("issue_multiselect_history")
     truth = site.multiselect_truth()
     assert Counter((r["issueId"], r["historyId"], r["fieldId"], r["value"]) for r in rows) == Counter(
@@ -227,8 +229,7 @@ def test_multiselect_history_alone_is_every_value_after_every_change(tmp_path):
     names = {c.id: c.name for c in site.metadata.components}
     assert all(r["valueString"] == names[r["value"]] for r in rows if r["fieldId"] == "components" and r["value"])
     created = {h.id: h.created for i in site.issues for h in i.histories}
-    assert all(r["created"] == created[r["historyId"]].strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") for r in rows)
-    assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {"issue_multiselect_history"}
+    assert all(r["created"] == utc_text(created[r["historyId"]]) for r in rows)
 
 
 def untyped_properties(schema, path=""):
