@@ -31,6 +31,7 @@ from . import field_types
 
 MAX_LENGTH = 60  # PostgreSQL cuts identifiers at 63 bytes; leave room for a loader's suffixes
 COPY_OF = re.compile(r"a copy of fields\.(\S+)$")
+OPEN_AS_TEXT = "anything else as JSON"  # in the description of an open field's text column
 # The top-level keys of Jira's IssueBean: a column named after a field must not take one.
 ISSUE_KEYS = {"id", "key", "self", "expand", "updated", "fields", "changelog", "renderedFields", "names",
               "schema", "operations", "editmeta", "transitions", "versionedRepresentations", "fieldsToInclude",
@@ -56,8 +57,8 @@ def choose_columns(fields: list[dict[str, Any]], pinned: Mapping[str, str]) -> d
     """Field id -> column for every custom field of `fields` (`/field` entries)."""
     custom = sorted((f for f in fields if isinstance(f, dict) and f.get("id") and is_custom(f)),
                     key=lambda f: (len(str(f["id"])), str(f["id"])))  # numeric order: oldest first
-    chosen = {field_id: column for field_id, column in pinned.items()
-              if any(f["id"] == field_id for f in custom)}
+    on_site = {str(f["id"]) for f in custom}
+    chosen = {field_id: column for field_id, column in pinned.items() if field_id in on_site}
     used = ISSUE_KEYS | set(chosen.values())
     for field in custom:
         field_id = str(field["id"])
@@ -65,9 +66,10 @@ def choose_columns(fields: list[dict[str, Any]], pinned: Mapping[str, str]) -> d
             continue
         column = snake_case(str(field.get("name") or "")) or field_id
         if column in used:
-            column = f"{column}_{_number(field_id)}"
+            suffix = f"_{_number(field_id)}"
+            column = column[:MAX_LENGTH - len(suffix)].rstrip("_") + suffix
         while column in used:  # only a name that already ends in another field's number gets here
-            column += "_"
+            column = column[:MAX_LENGTH - 1] + "_"
         chosen[field_id] = column
         used.add(column)
     return chosen
@@ -85,9 +87,6 @@ def named_property(field: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any
         prop = {"type": ["string", "null"], "title": name, "description": f"{name} (Jira field {field_id}, "
                 f"{field_types.jira_kind(field)}; text as Jira sent it, {OPEN_AS_TEXT})"}
     return {**prop, "description": f"{prop['description']}: a copy of fields.{field_id}"}
-
-
-OPEN_AS_TEXT = "anything else as JSON"  # in the description of an open field's text column
 
 
 def column_value(value: Any, *, open_field: bool) -> Any:
