@@ -105,7 +105,7 @@ def test_a_field_renamed_in_jira_warns_until_a_pin_settles_its_column(tmp_path):
         second = run_tap(tmp_path / "2", emulator.config(), state=state)
         assert second.returncode == 0, second.stderr[-2000:]
         assert "customfield_10016 moved from column story_point_estimate to story_points" in second.stderr
-        assert '{\'customfield_10016\': \'story_point_estimate\'}' in second.stderr  # the fix, ready to paste
+        assert 'custom_field_columns {"customfield_10016": "story_point_estimate"}' in second.stderr  # JSON to paste
         records = second.records("issues")
         assert records and all("story_points" in r and "story_point_estimate" not in r for r in records)
         pinned = emulator.config(custom_field_columns={"customfield_10016": "story_point_estimate"})

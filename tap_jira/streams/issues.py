@@ -8,6 +8,7 @@ in `tap_jira.children` and handed to the child streams through the run's
 from __future__ import annotations
 
 import copy
+import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,7 @@ class IssuesStream(JiraStream):
     def _log_shared_names(self, fields: list[dict[str, Any]], columns: dict[str, str]) -> None:
         names: dict[str, list[str]] = {}
         for field in fields:
-            if field.get("id") in columns:
+            if isinstance(field, dict) and field.get("id") in columns:
                 names.setdefault(str(field.get("name")), []).append(str(field["id"]))
         for name, ids in names.items():
             if len(ids) > 1:
@@ -162,7 +163,9 @@ class IssuesStream(JiraStream):
         if not self.named_columns:
             return
         state = self.get_context_state(context)
-        first_written = dict(state.get(COLUMNS_KEY) or {})
+        saved = state.get(COLUMNS_KEY)
+        # The tap's own memory, not a bookmark: a value of another shape is started afresh.
+        first_written = {str(k): v for k, v in saved.items() if isinstance(v, str)} if isinstance(saved, dict) else {}
         pinned = self.run.settings.custom_field_columns
         for field_id, before, now in field_names.renames(self.named_columns, first_written):
             if field_id in pinned:
@@ -170,9 +173,9 @@ class IssuesStream(JiraStream):
                 continue
             self.logger.warning(
                 "Custom field %s moved from column %s to %s (renamed in Jira since %s was first written): %s gets "
-                "no new values. Keep the old column with custom_field_columns {%r: %r}, or take the new one with "
-                "{%r: %r}, and discover again", field_id, before, now, before, before, field_id, before,
-                field_id, now)
+                "no new values. Keep the old column with custom_field_columns %s, or take the new one with %s, "
+                "and discover again", field_id, before, now, before, before, json.dumps({field_id: before}),
+                json.dumps({field_id: now}))
         for column, (field_id, _) in self.named_columns.items():
             first_written.setdefault(field_id, column)
         state[COLUMNS_KEY] = first_written
