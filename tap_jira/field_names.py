@@ -30,8 +30,10 @@ from typing import Any
 from . import field_types
 
 MAX_LENGTH = 60  # PostgreSQL cuts identifiers at 63 bytes; leave room for a loader's suffixes
-COPY_OF = re.compile(r"a copy of fields\.(\S+)$")
-OPEN_AS_TEXT = "anything else as JSON"  # in the description of an open field's text column
+# How a named column's description ends (the field's own name comes before it, so only
+# the end is read): which field fills it, and whether as JSON text.
+COPY_OF = re.compile(r"a copy of fields\.([^\s,]+)(, as JSON text)?$")
+AS_TEXT = ", as JSON text"
 # The top-level keys of Jira's IssueBean: a column named after a field must not take one.
 ISSUE_KEYS = {"id", "key", "self", "expand", "updated", "fields", "changelog", "renderedFields", "names",
               "schema", "operations", "editmeta", "transitions", "versionedRepresentations", "fieldsToInclude",
@@ -45,8 +47,13 @@ def is_custom(field: dict[str, Any]) -> bool:
 
 def snake_case(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:MAX_LENGTH].rstrip("_")
-    return "f_" + slug if slug[:1].isdigit() else slug
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
+    return _fit("f_" + slug if slug[:1].isdigit() else slug, "")
+
+
+def _fit(base: str, suffix: str) -> str:
+    """`base` cut so that it and `suffix` fit in MAX_LENGTH, without a trailing `_` of its own."""
+    return base[:MAX_LENGTH - len(suffix)].rstrip("_") + suffix
 
 
 def _number(field_id: str) -> str:
@@ -64,12 +71,11 @@ def choose_columns(fields: list[dict[str, Any]], pinned: Mapping[str, str]) -> d
         field_id = str(field["id"])
         if field_id in chosen:
             continue
-        column = snake_case(str(field.get("name") or "")) or field_id
-        if column in used:
-            suffix = f"_{_number(field_id)}"
-            column = column[:MAX_LENGTH - len(suffix)].rstrip("_") + suffix
-        while column in used:  # only a name that already ends in another field's number gets here
-            column = column[:MAX_LENGTH - 1] + "_"
+        base = snake_case(str(field.get("name") or "")) or field_id
+        column, turn = base, 1
+        while column in used:  # a second turn only for a name that already ends in another's number
+            column = _fit(base, f"_{_number(field_id)}" + (f"_{turn}" if turn > 1 else ""))
+            turn += 1
         chosen[field_id] = column
         used.add(column)
     return chosen
@@ -82,11 +88,17 @@ def named_property(field: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any
     `type` stops loaders that flatten by hand, and a JSON column (target-duckdb's choice
     for any type that includes object or array) refuses plain text."""
     field_id, name = str(field["id"]), str(field.get("name") or field["id"])
-    types = prop.get("type") or []
-    if not types or ("string" in types and ("object" in types or "array" in types)):
-        prop = {"type": ["string", "null"], "title": name, "description": f"{name} (Jira field {field_id}, "
-                f"{field_types.jira_kind(field)}; text as Jira sent it, {OPEN_AS_TEXT})"}
+    if as_text(prop):
+        return {"type": ["string", "null"], "title": name, "description": f"{name} (Jira field {field_id}, "
+                f"{field_types.jira_kind(field)}; text as Jira sent it, anything else as JSON): a copy of "
+                f"fields.{field_id}{AS_TEXT}"}
     return {**prop, "description": f"{prop['description']}: a copy of fields.{field_id}"}
+
+
+def as_text(prop: dict[str, Any]) -> bool:
+    """Whether a field of this property gets a text column: it is open, or text-or-JSON."""
+    types = prop.get("type") or []
+    return not types or ("string" in types and ("object" in types or "array" in types))
 
 
 def column_value(value: Any, *, open_field: bool) -> Any:
@@ -104,7 +116,7 @@ def columns_in(schema: dict[str, Any]) -> dict[str, tuple[str, bool]]:
     for column, prop in (schema.get("properties") or {}).items():
         description = str(prop.get("description") or "") if isinstance(prop, dict) else ""
         if match := COPY_OF.search(description):
-            found[column] = (match.group(1), OPEN_AS_TEXT in description)
+            found[column] = (match.group(1), bool(match.group(2)))
     return found
 
 

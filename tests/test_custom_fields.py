@@ -4,6 +4,7 @@ every field's history read out of the changelogs."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -57,8 +58,8 @@ def test_discovery_types_and_names_every_field_of_the_site(catalog, emulator):
 def test_discovery_gives_every_custom_field_a_column_named_after_it(catalog, emulator):
     properties = next(e for e in catalog["streams"] if e["tap_stream_id"] == "issues")["schema"]["properties"]
     declared = properties["fields"]["properties"]
-    named = {prop["description"].rsplit("fields.", 1)[1]: column for column, prop in properties.items()
-             if "a copy of fields." in (prop.get("description") or "")}
+    named = {re.search(r"a copy of fields\.(customfield_\d+)", prop["description"]).group(1): column
+             for column, prop in properties.items() if "a copy of fields." in (prop.get("description") or "")}
     custom = [f for f in emulator.site.render.field_definitions() if f["custom"]]
     assert set(named) == {f["id"] for f in custom}
     assert named["customfield_10016"] == "story_point_estimate" and named["customfield_10020"] == "sprint"
@@ -119,6 +120,40 @@ def test_a_field_renamed_in_jira_warns_until_a_pin_settles_its_column(tmp_path):
         assert len(records) == 30 and all("story_point_estimate" in r and "story_points" not in r for r in records)
         schema = next(m["schema"] for m in third.messages if m["type"] == "SCHEMA" and m["stream"] == "issues")
         assert "story_point_estimate" in schema["properties"] and "story_points" not in schema["properties"]
+
+
+def test_a_column_never_changes_field_behind_the_users_back(tmp_path):
+    """Story point estimate renamed "Sprint": being older, it takes the name `sprint` at the next
+    discovery; the column stays empty rather than switch from sprints to numbers."""
+    with JiraEmulator(seed=9, issues=30, projects=2, users=8, boards=2) as emulator:
+        first = run_tap(tmp_path / "1", emulator.config())
+        assert first.returncode == 0, first.stderr[-2000:]
+        emulator.site.rename_field("customfield_10016", "Sprint")
+        state = first.final_state
+        del state["bookmarks"]["issues"]["replication_key_value"]
+        second = run_tap(tmp_path / "2", emulator.config(), state=state)
+        truth = {i.key: i.static_fields for i in emulator.site.issues}
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "Column sprint was first written for custom field customfield_10020; the catalog now fills it from " \
+           "customfield_10016" in second.stderr
+    records = second.records("issues")
+    assert len(records) == 30 and all(r["sprint"] is None for r in records)
+    assert [r["sprint_10020"] for r in records] == [truth[r["key"]]["customfield_10020"] for r in records]
+    assert any(r["sprint_10020"] for r in records)
+
+
+def test_a_column_whose_description_was_replaced_is_still_filled(tmp_path, emulator, catalog):
+    """Meltano's `schema` extra replaces a property whole, description included."""
+    changed = selecting(catalog, "issues")
+    entry = next(e for e in changed["streams"] if e["tap_stream_id"] == "issues")
+    entry["schema"]["properties"]["story_point_estimate"] = {"type": ["number", "null"]}
+    emulator.reset_log()
+    run = run_tap(tmp_path, emulator.config(), catalog=changed)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r["key"]: r["story_point_estimate"] for r in run.records("issues")} == {
+        i.key: i.static_fields["customfield_10016"] for i in emulator.site.issues}
+    assert emulator.request_counts()["GET /rest/api/3/field"] == 1  # to find the field by its column's name
+    assert "Column story_point_estimate: its catalog description names no field" in run.stderr
 
 
 def test_a_sync_given_a_catalog_does_not_read_the_field_list(tmp_path, catalog):

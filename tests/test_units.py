@@ -272,3 +272,47 @@ def test_a_named_column_of_an_open_field_holds_text():
     assert field_names.column_value("0|i0000:", open_field=True) == "0|i0000:"
     assert field_names.column_value(None, open_field=True) is None
     assert field_names.column_value({"a": 1}, open_field=False) == {"a": 1}
+
+
+def test_column_names_end_within_60_characters_even_when_pins_take_every_suffix():
+    fields = [_field("customfield_1", "p"), _field("customfield_2", "q"),
+              _field("customfield_10044", "a" * 54 + " 10044"), _field("customfield_3", "2" * 80)]
+    pins = {"customfield_1": "a" * 54 + "_10044", "customfield_2": "a" * 54 + "_1004_"}
+    chosen = field_names.choose_columns(fields, pins)  # used to loop for ever
+    assert len(set(chosen.values())) == 4 and max(map(len, chosen.values())) <= 60
+    assert chosen["customfield_3"] == "f_" + "2" * 58
+    assert field_names.pin_problem({"customfield_3": chosen["customfield_3"]}) is None  # the name can be pinned
+
+
+def test_which_field_fills_a_column_is_read_from_the_end_of_its_description_only():
+    field = {"id": "customfield_7", "name": "Cost (anything else as JSON, as JSON text)", "custom": True,
+             "schema": {"type": "number"}}
+    prop = field_names.named_property(field, {"type": ["number", "null"], "description": field["name"]})
+    assert field_names.columns_in({"properties": {"cost": prop}}) == {"cost": ("customfield_7", False)}
+    rank = field_names.named_property({"id": "customfield_8", "name": "Rank", "custom": True}, {})
+    assert field_names.columns_in({"properties": {"rank": rank}}) == {"rank": ("customfield_8", True)}
+
+
+def _history(history_id, *items):
+    return {"id": history_id, "issueId": "1", "created": "2025-01-01T00:00:00.000+0000", "items": list(items)}
+
+
+def test_multiselect_history_keys_stay_unique_and_items_without_field_ids_count():
+    from tap_jira.children.multiselect import multiselect_history
+
+    issue = {"id": "1", "fields": {"components": [{"id": "20", "name": "API"}], "customfield_9": []}}
+    histories = [
+        _history("100", {"field": "Component", "from": None, "to": "20", "toString": "API"},  # no fieldId
+                 {"field": "Component", "from": None, "to": "21", "toString": "Web"}),
+        _history("101", {"field": "Component", "fieldId": "components", "from": "21", "fromString": "Web"}),
+        _history("102", {"field": "labels", "fieldId": "labels", "toString": "a"},
+                 {"field": "labels", "fieldId": "labels", "toString": "a b"},  # one history, two whole sets
+                 {"field": "Tags", "fieldId": "customfield_9", "to": None, "toString": "iOS,Web"}),
+    ]
+    rows = multiselect_history(histories, [issue])
+    keys = [(r["historyId"], r["fieldId"], r["valueIndex"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert {(r["historyId"], r["fieldId"], r["value"]) for r in rows} == {
+        ("100", "components", "20"), ("100", "components", "21"), ("101", "components", "20"),
+        ("102", "labels", "a"), ("102", "labels", "b"),
+        ("102", "customfield_9", "iOS"), ("102", "customfield_9", "Web")}  # empty now: a list, not labels

@@ -25,6 +25,12 @@ from .derived import sprints_in
 PER_VALUE_FIELDS = ("components", "fixVersions", "versions")
 WHOLE_SET_SYSTEM_FIELDS = ("labels",)
 SPRINT_NAME = "Sprint"  # the name Jira Software's sprint field logs under
+# The names these system fields log under, for items without `fieldId` (older Server).
+SYSTEM_NAMES = {"Component": "components", "Fix Version": "fixVersions", "Version": "versions", "labels": "labels"}
+
+
+def _field_id(item: dict[str, Any]) -> str:
+    return str(item.get("fieldId") or SYSTEM_NAMES.get(str(item.get("field"))) or item.get("field"))
 
 
 def multiselect_history(histories: list[dict[str, Any]], issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -50,7 +56,7 @@ def _items(history: dict[str, Any]) -> list[dict[str, Any]]:
 def _row(history: dict[str, Any], item: dict[str, Any], index: int, value: str | None,
          text: str | None) -> dict[str, Any]:
     return {"issueId": str(history.get("issueId")), "historyId": str(history.get("id")),
-            "fieldId": str(item.get("fieldId") or item.get("field")), "field": item.get("field"),
+            "fieldId": _field_id(item), "field": item.get("field"),
             "created": history.get("created"), "valueIndex": index, "value": value, "valueString": text}
 
 
@@ -65,7 +71,7 @@ def _rebuilt_backwards(histories: list[dict[str, Any]], field_id: str, current: 
         current, list) else {}
     rows = []
     for history in reversed(histories):
-        items = [item for item in _items(history) if item.get("fieldId") == field_id]
+        items = [item for item in _items(history) if _field_id(item) == field_id]
         if not items:
             continue
         rows += _rows(history, items[0], list(values.items()))
@@ -80,10 +86,11 @@ def _rebuilt_backwards(histories: list[dict[str, Any]], field_id: str, current: 
 def _whole_sets(histories: list[dict[str, Any]], fields: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for history in histories:
+        last: dict[str, dict[str, Any]] = {}  # the set after the history: its last item for the field
         for item in _items(history):
-            field_id = str(item.get("fieldId") or "")
-            if field_id in PER_VALUE_FIELDS:
-                continue
+            if _field_id(item) not in PER_VALUE_FIELDS:
+                last[_field_id(item)] = item
+        for field_id, item in last.items():
             current = fields.get(field_id)
             sprint = (item.get("field") == SPRINT_NAME and item.get("fieldtype") == "custom") or bool(
                 sprints_in(current))
@@ -96,7 +103,7 @@ def _whole_sets(histories: list[dict[str, Any]], fields: dict[str, Any]) -> list
 
 
 def _is_label_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
 def _id_list(ids: Any, texts: Any, *, sprint: bool) -> list[tuple[str | None, str | None]]:

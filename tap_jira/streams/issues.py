@@ -55,6 +55,10 @@ class IssuesStream(JiraStream):
 
     _catalog_schema: dict[str, Any] | None = None  # the schema of a catalog given to the sync
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._withheld: set[str] = set()  # named columns not filled this run (see _check_renames)
+
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
         super().apply_catalog(catalog)
@@ -70,7 +74,7 @@ class IssuesStream(JiraStream):
     @cached_property
     def discovered_schema(self) -> dict[str, Any]:
         """The shipped schema with every field of this site typed (one `/field` call)."""
-        schema = copy.deepcopy(super().schema)
+        schema = copy.deepcopy(self.shipped_schema)
         try:
             validation.check(self.config)
         except ConfigError as error:  # discovery does not validate (the SDK's rule): it needs no config
@@ -81,12 +85,21 @@ class IssuesStream(JiraStream):
         fields = answer if isinstance(answer, list) else []
         field_types.complete_schema(schema, fields, cloud=self.site.cloud)
         declared = schema["properties"]["fields"]["properties"]
-        columns = field_names.choose_columns(fields, self.run.settings.custom_field_columns)
+        pinned = self.run.settings.custom_field_columns
+        columns = field_names.choose_columns(fields, pinned)
         by_id = {str(field["id"]): field for field in fields if isinstance(field, dict) and field.get("id")}
         for field_id, column in columns.items():
             schema["properties"][column] = field_names.named_property(by_id[field_id], declared[field_id])
         self._log_shared_names(fields, columns)
+        for field_id in sorted(set(pinned) - set(columns)):
+            self.logger.warning("custom_field_columns names %s, which is no custom field of this site: ignored",
+                                field_id)
         return schema
+
+    @cached_property
+    def shipped_schema(self) -> dict[str, Any]:
+        """issues.json as shipped, before discovery adds the site's fields."""
+        return super().schema
 
     def _log_shared_names(self, fields: list[dict[str, Any]], columns: dict[str, str]) -> None:
         names: dict[str, list[str]] = {}
@@ -100,8 +113,35 @@ class IssuesStream(JiraStream):
 
     @cached_property
     def named_columns(self) -> dict[str, tuple[str, bool]]:
-        """Column -> (field id, open): the custom fields the catalog names, each filled from its field."""
-        return field_names.columns_in(self.effective_schema)
+        """Column -> (field id, as JSON text): the custom fields the catalog names, each filled
+        from the field its description ends with.  A column whose description was replaced
+        (Meltano's `schema` extra does that) is looked up by name instead, at one `/field` call."""
+        schema = self.effective_schema
+        found = field_names.columns_in(schema)
+        unknown = [column for column in schema.get("properties") or {}
+                   if column not in self.shipped_schema["properties"] and column not in found]
+        if unknown:
+            found.update(self._columns_by_name(unknown))
+        return found
+
+    def _columns_by_name(self, unknown: list[str]) -> dict[str, tuple[str, bool]]:
+        answer = self.run.client.request("GET", "/field", stream=self.name)
+        fields = [f for f in answer if isinstance(f, dict) and f.get("id")] if isinstance(answer, list) else []
+        by_column = {column: field_id for field_id, column in
+                     field_names.choose_columns(fields, self.run.settings.custom_field_columns).items()}
+        by_id = {str(f["id"]): f for f in fields}
+        found = {}
+        for column in unknown:
+            if column in by_column:
+                field = by_id[by_column[column]]
+                prop = field_types.field_property(field, cloud=self.site.cloud)
+                found[column] = (str(field["id"]), field_names.as_text(prop))
+                self.logger.info("Column %s: its catalog description names no field (a schema override?); "
+                                 "filled from %s, the field discovery names so", column, field["id"])
+            else:
+                self.logger.warning("Column %s of the issues catalog is no custom field of this site: it stays "
+                                    "empty", column)
+        return found
 
     @cached_property
     def typed_custom_fields(self) -> list[tuple[str, dict[str, Any], tuple[type, ...], bool]]:
@@ -115,9 +155,9 @@ class IssuesStream(JiraStream):
     def _named_copies(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """(column, field id) of the named columns copied as they are, and of the open
         fields' text columns."""
-        plain = [(column, field_id) for column, (field_id, open_field) in self.named_columns.items()
-                 if not open_field]
-        as_text = [(column, field_id) for column, (field_id, open_field) in self.named_columns.items() if open_field]
+        filled = {column: found for column, found in self.named_columns.items() if column not in self._withheld}
+        plain = [(column, field_id) for column, (field_id, text) in filled.items() if not text]
+        as_text = [(column, field_id) for column, (field_id, text) in filled.items() if text]
         return plain, as_text
 
     @property
@@ -172,10 +212,20 @@ class IssuesStream(JiraStream):
                 first_written[field_id] = now
                 continue
             self.logger.warning(
-                "Custom field %s moved from column %s to %s (renamed in Jira since %s was first written): %s gets "
-                "no new values. Keep the old column with custom_field_columns %s, or take the new one with %s, "
-                "and discover again", field_id, before, now, before, before, json.dumps({field_id: before}),
-                json.dumps({field_id: now}))
+                "Custom field %s moved from column %s to %s (renamed in Jira, or an older field took its name, "
+                "since %s was first written): %s gets no new values from it. Keep the old column with "
+                "custom_field_columns %s, or take the new one with %s, and discover again", field_id, before, now,
+                before, before, json.dumps({field_id: before}), json.dumps({field_id: now}))
+        owners = {column: field_id for field_id, column in first_written.items()}
+        for column, (field_id, _) in self.named_columns.items():
+            owner = owners.get(column, field_id)
+            if owner != field_id and field_id not in pinned:
+                self._withheld.add(column)  # a column never changes meaning behind the user's back
+                self.logger.warning(
+                    "Column %s was first written for custom field %s; the catalog now fills it from %s (a rename "
+                    "gave it that name): it is left empty so that it keeps its meaning. Pin the columns with "
+                    "custom_field_columns, e.g. %s, and discover again", column, owner, field_id,
+                    json.dumps({owner: column, field_id: f"{column}_{field_id.rsplit('_', 1)[-1]}"}))
         for column, (field_id, _) in self.named_columns.items():
             first_written.setdefault(field_id, column)
         state[COLUMNS_KEY] = first_written
@@ -265,6 +315,8 @@ class IssuesStream(JiraStream):
             record[column] = fields.get(field_id)
         for column, field_id in as_text:
             record[column] = field_names.column_value(fields.get(field_id), open_field=True)
+        for column in self._withheld:
+            record[column] = None
 
     def _conform_custom_fields(self, row: dict[str, Any]) -> None:
         """Values a loader can take for the types the catalog declares.  Date-times get the
