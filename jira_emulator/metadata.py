@@ -172,8 +172,8 @@ def _decorate_issues(site: Site, meta: Metadata, rng: random.Random, next_id: An
         link.outward.static_fields["issuelinks"].append(issue_link_json(site, link, seen_from=link.outward))
 
 
-# (field name in the changelog, field id, the project's values) for the per-value fields.
 PLATFORMS = "customfield_10040"  # the multi-select custom field
+# (field name in the changelog, field id, the project's values) for the per-value fields.
 VALUE_FIELDS = (("Component", "components", "components_of"), ("Fix Version", "fixVersions", "versions_of"))
 
 
