@@ -81,13 +81,12 @@ class IssuesStream(JiraStream):
             self.logger.warning("Custom fields are not typed in this catalog: %s (discovery reads them from "
                                 "Jira's /field once the config is valid)", error)
             return schema
-        answer = self.run.client.request("GET", "/field", stream=self.name)
-        fields = answer if isinstance(answer, list) else []
+        fields = self.site_fields
         field_types.complete_schema(schema, fields, cloud=self.site.cloud)
         declared = schema["properties"]["fields"]["properties"]
         pinned = self.run.settings.custom_field_columns
         columns = field_names.choose_columns(fields, pinned)
-        by_id = {str(field["id"]): field for field in fields if isinstance(field, dict) and field.get("id")}
+        by_id = {str(field["id"]): field for field in fields}
         for field_id, column in columns.items():
             schema["properties"][column] = field_names.named_property(by_id[field_id], declared[field_id])
         self._log_shared_names(fields, columns)
@@ -97,6 +96,12 @@ class IssuesStream(JiraStream):
         return schema
 
     @cached_property
+    def site_fields(self) -> list[dict[str, Any]]:
+        """The site's fields (`GET /field`, read once however many uses need it)."""
+        answer = self.run.client.request("GET", "/field", stream=self.name)
+        return [f for f in answer if isinstance(f, dict) and f.get("id")] if isinstance(answer, list) else []
+
+    @cached_property
     def shipped_schema(self) -> dict[str, Any]:
         """issues.json as shipped, before discovery adds the site's fields."""
         return super().schema
@@ -104,7 +109,7 @@ class IssuesStream(JiraStream):
     def _log_shared_names(self, fields: list[dict[str, Any]], columns: dict[str, str]) -> None:
         names: dict[str, list[str]] = {}
         for field in fields:
-            if isinstance(field, dict) and field.get("id") in columns:
+            if field["id"] in columns:
                 names.setdefault(str(field.get("name")), []).append(str(field["id"]))
         for name, ids in names.items():
             if len(ids) > 1:
@@ -125,8 +130,7 @@ class IssuesStream(JiraStream):
         return found
 
     def _columns_by_name(self, unknown: list[str]) -> dict[str, tuple[str, bool]]:
-        answer = self.run.client.request("GET", "/field", stream=self.name)
-        fields = [f for f in answer if isinstance(f, dict) and f.get("id")] if isinstance(answer, list) else []
+        fields = self.site_fields
         by_column = {column: field_id for field_id, column in
                      field_names.choose_columns(fields, self.run.settings.custom_field_columns).items()}
         by_id = {str(f["id"]): f for f in fields}
