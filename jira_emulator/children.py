@@ -9,8 +9,9 @@
 - ``/changelog/bulkfetch``: at most 1000 issues and 10 field ids, token paging,
   ordered by changelog date then issue id.
 - ``/comment/list`` and ``/worklog/list``: at most 1000 ids.
-- ``/worklog/updated``: 1000 ids a page from `since` (inclusive), `until`/`lastPage`/
-  `nextPage`, never a worklog updated in the minute before the request.
+- ``/worklog/updated`` and ``/worklog/deleted``: 1000 ids a page from `since`
+  (inclusive), `until`/`lastPage`/`nextPage`, never a worklog changed in the minute
+  before the request.
 """
 
 from __future__ import annotations
@@ -127,13 +128,22 @@ def worklog_list(request: Request) -> Response:
 
 
 def worklog_updated(request: Request) -> Response:
-    site = request.site
+    changes = [(_millis(w.updated), int(w.id)) for issue in request.site.issues for w in issue.worklogs]
+    return _changed_worklogs(request, changes)
+
+
+def worklog_deleted(request: Request) -> Response:
+    """The worklogs deleted since `since`, dated by their deletion (an issue's deletion too)."""
+    changes = [(_millis(when), worklog_id) for worklog_id, when in request.site.deleted_worklogs]
+    return _changed_worklogs(request, changes)
+
+
+def _changed_worklogs(request: Request, changes: list[tuple[int, int]]) -> Response:
+    """`ChangedWorklogs`: (epoch ms, worklog id) pairs from `since` on, 1000 a page, none
+    from the minute before the request."""
     since = request.int_arg("since", 0)
-    newest = request.site.now() - timedelta(minutes=1)
-    changed = sorted(
-        (_millis(w.updated), int(w.id)) for issue in site.issues for w in issue.worklogs
-        if since <= _millis(w.updated) and w.updated < newest
-    )
+    newest = _millis(request.site.now() - timedelta(minutes=1))
+    changed = sorted((at, worklog_id) for at, worklog_id in changes if since <= at < newest)
     page = changed[:1000]
     body: dict[str, Any] = {
         "values": [{"worklogId": worklog_id, "updatedTime": updated, "properties": []} for updated, worklog_id in page],

@@ -116,6 +116,14 @@ class Site:
         for index in range(issues):
             self.issues.append(make.make_issue(index))
         self.issues_by_id = {issue.id: issue for issue in self.issues}
+        # Hard deletes, as Jira does them: (worklog id, when) for `/worklog/deleted`, and
+        # the keys an issue had before a move (GET issue by an old key still finds it).
+        self.deleted_worklogs: list[tuple[int, datetime]] = []
+        self.former_keys: dict[str, str] = {}
+        # Projects the account lost Browse on: their issues are hidden everywhere (search
+        # skips them, GET issue answers 404 as for a deleted one), and they leave the
+        # browsable-project list (`/project/search?action=browse`, Data Center's `/project`).
+        self.browse_revoked: set[str] = set()
         self.boards: list[Board] = make_boards(self.rng, self.projects, boards, DATA_END)
         self.extra_fields = [make.extra_field(number) for number in range(custom_fields)]
         self.metadata = make_metadata(self, seed)
@@ -236,6 +244,8 @@ class Site:
         `future_unborn` is set, those edited after now()."""
         if any(project.status != "live" for project in self.projects):  # archived and trashed: unsearchable
             issues = [issue for issue in issues if issue.project.status == "live"]
+        if self.browse_revoked:
+            issues = [issue for issue in issues if issue.project.key not in self.browse_revoked]
         if self.future_unborn:
             issues = [issue for issue in issues if issue.updated <= self.now()]
         if not self.index_lag:
@@ -262,7 +272,64 @@ class Site:
 
     def find_issue(self, id_or_key: str) -> Issue | None:
         found = self.issues_by_id.get(id_or_key)
-        return found or next((i for i in self.issues if i.key == id_or_key), None)
+        if found is None and id_or_key in self.former_keys:
+            found = self.issues_by_id.get(self.former_keys[id_or_key])
+        found = found or next((i for i in self.issues if i.key == id_or_key), None)
+        return None if found is not None and found.project.key in self.browse_revoked else found
+
+    # Deletes and moves between runs.  Jira deletes hard: a deleted issue vanishes from
+    # search and answers 404, its comments and worklogs with it; deleting a comment or a
+    # worklog moves the issue's `updated` (the issue changed), and a deleted worklog is
+    # listed on `/worklog/deleted`.  A moved issue keeps its id under a new key.
+
+    def delete_issue(self, id_or_key: str) -> Issue:
+        issue = self.find_issue(id_or_key)
+        assert issue is not None, id_or_key
+        self.issues.remove(issue)
+        del self.issues_by_id[issue.id]
+        when = to_millis(self.now())
+        self.deleted_worklogs.extend((int(w.id), when) for w in issue.worklogs)
+        return issue
+
+    def delete_comment(self, issue_id: str, comment_id: str) -> None:
+        issue = self.issues_by_id[issue_id]
+        issue.comments = [c for c in issue.comments if c.id != comment_id]
+        issue.updated = max(issue.updated, to_millis(self.now()))
+
+    def delete_worklog(self, issue_id: str, worklog_id: str) -> None:
+        issue = self.issues_by_id[issue_id]
+        issue.worklogs = [w for w in issue.worklogs if w.id != worklog_id]
+        when = to_millis(self.now())
+        self.deleted_worklogs.append((int(worklog_id), when))
+        issue.updated = max(issue.updated, when)
+
+    def move_issue(self, id_or_key: str, project_key: str) -> Issue:
+        issue = self.find_issue(id_or_key)
+        assert issue is not None, id_or_key
+        project = next(p for p in self.projects if p.key == project_key)
+        self.former_keys[issue.key] = issue.id
+        number = 1 + max((int(i.key.rsplit("-", 1)[1]) for i in self.issues if i.project is project), default=0)
+        issue.key, issue.project = f"{project.key}-{number}", project
+        issue.static_fields["project"] = self.render.project_ref(project)
+        issue.updated = max(issue.updated, to_millis(self.now()))
+        return issue
+
+    def delete_version(self, version_id: str) -> None:
+        """Jira asks where the version's issues go; here they simply lose it."""
+        self.metadata.versions = [v for v in self.metadata.versions if v.id != version_id]
+        for issue in self.issues:
+            for key in ("fixVersions", "versions"):
+                values = issue.static_fields.get(key)
+                if isinstance(values, list):
+                    issue.static_fields[key] = [v for v in values if v.get("id") != version_id]
+
+    def delete_board(self, board_id: int) -> None:
+        self.boards = [b for b in self.boards if b.id != board_id]
+
+    def delete_sprint(self, sprint_id: int) -> None:
+        for board in self.boards:
+            board.sprints = [s for s in board.sprints if s.id != sprint_id]
+            board.shared = [s for s in board.shared if s.id != sprint_id]
 
     def add_comment(self, issue_id: str, when: datetime) -> Comment:
         """A new comment; like Jira, commenting also moves the issue's `updated`."""
@@ -277,7 +344,7 @@ class Site:
         project = next(p for p in self.projects if p.key == project_key)
         index = len(self.issues)
         issue = Issue(
-            id=str(10000 + index),
+            id=str(max(map(int, self.issues_by_id), default=9999) + 1),  # ids are never reused
             key=f"{project.key}-{sum(1 for i in self.issues if i.project is project) + 1}",
             project=project,
             created=to_millis(created.astimezone(UTC)),

@@ -114,8 +114,9 @@ def issue(request: Request) -> Response:
 def projects(request: Request) -> Response:
     site = request.site
     expand = set(request.arg_list("expand"))
-    shown = [p for p in site.projects if p.status == "live"
-             or (p.status == "archived" and str(request.arg("includeArchived", "false")).lower() == "true")]
+    shown = [p for p in site.projects if p.key not in site.browse_revoked and p.status == "live"
+             or (p.key not in site.browse_revoked and p.status == "archived"
+                 and str(request.arg("includeArchived", "false")).lower() == "true")]
     return Response(200, [site.render.project_json(p, expand) for p in sorted(shown, key=lambda p: p.key)])
 
 
@@ -153,6 +154,7 @@ ROUTE_SPECS = [
     (("GET",), f"{API2}/issue/{{issueIdOrKey}}", issue, False),
     (("GET",), f"{API2}/issue/{{issueIdOrKey}}/comment", children.issue_comments, False),
     (("GET",), f"{API2}/issue/{{issueIdOrKey}}/worklog", children.issue_worklogs, False),
+    (("GET",), f"{API2}/worklog/deleted", children.worklog_deleted, False),
     (("GET",), f"{API2}/project", projects, False),
     (("GET",), f"{API2}/resolution", resolutions, False),
     (("GET",), f"{API2}/issuetype", lookups.issue_types, False),

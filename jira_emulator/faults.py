@@ -15,7 +15,8 @@ Kinds, with the headers Jira Cloud documents (https://developer.atlassian.com/cl
 - ``garbage``: 200 with a complete body that is not JSON (a proxy's error page);
 - ``trickle``: the real answer, its body sent one byte every `delay` seconds;
 - ``bad_utf8``: 200 with a complete JSON body holding bytes that are not UTF-8;
-- ``bad_gzip``: 200 with `Content-Encoding: gzip` and a body that is not gzip.
+- ``bad_gzip``: 200 with `Content-Encoding: gzip` and a body that is not gzip;
+- ``forbidden``: 403 with Jira's body, as when a permission is lost mid-run.
 
 `retry_after` is sent as given: a number of seconds, or any text (``inf``, ``nan``,
 ``-5``, an HTTP date) to see what a client makes of it; `headers` are added.
@@ -27,7 +28,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow", "garbage", "trickle", "bad_utf8", "bad_gzip")
+KINDS = ("burst", "quota", "unavailable", "reset", "truncate", "slow", "garbage", "trickle", "bad_utf8", "bad_gzip",
+         "forbidden")
 RATE_LIMITED = ("burst", "quota")  # answered by Jira itself, after it has read the credentials
 
 

@@ -66,6 +66,8 @@ def project_search(request: Request) -> Response:
     projects = site.projects if request.principal.authenticated else []
     statuses = set(request.arg_list("status")) or {"live"}
     projects = [p for p in projects if p.status in statuses]
+    if request.arg("action", "view") == "browse":
+        projects = [p for p in projects if p.key not in site.browse_revoked]
     keys = {k.upper() for k in request.arg_list("keys")}
     if keys:
         projects = [p for p in projects if p.key in keys]
@@ -191,6 +193,7 @@ ROUTES = [
     Route(("POST",), f"{API}/changelog/bulkfetch", children.changelog_bulkfetch, anonymous=False),
     Route(("POST",), f"{API}/comment/list", children.comment_list, anonymous=False),
     Route(("GET",), f"{API}/worklog/updated", children.worklog_updated, anonymous=False),
+    Route(("GET",), f"{API}/worklog/deleted", children.worklog_deleted, anonymous=False),
     Route(("POST",), f"{API}/worklog/list", children.worklog_list, anonymous=False),
     Route(("GET",), f"{AGILE}/board", agile.boards, anonymous=False, scope="read:board-scope:jira-software"),
     Route(("GET",), f"{AGILE}/board/{{boardId}}/sprint", agile.board_sprints, anonymous=False,

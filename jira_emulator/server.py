@@ -268,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind in ("truncate", "trickle"):
             return False
         status = {"reset": 0, "unavailable": fault.status, "garbage": 200, "bad_utf8": 200,
-                  "bad_gzip": 200}.get(fault.kind, 429)
+                  "bad_gzip": 200, "forbidden": 403}.get(fault.kind, 429)
         self.emulator.log(LoggedRequest(self.command, path, "-", status, False, arrived, fault.kind))
         if fault.kind == "garbage":
             self._send(wire.Response(200, "<html><body>502 Bad Gateway (proxy)</body></html>",
@@ -282,6 +282,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault.kind == "forbidden":
+            self._send(wire.Response(403, {"errorMessages": ["You do not have permission to browse this project."],
+                                           "errors": {}}))
             return True
         numeric = isinstance(fault.retry_after, (int, float))
         reset = self.emulator.site.now() + timedelta(seconds=fault.retry_after if numeric else 1)

@@ -47,7 +47,11 @@ PRIVATE_HOOKS: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (Stream, "_generate_record_messages", ("self", "record")),
     (Stream, "_write_schema_message", ("self",)),
     (Stream, "_increment_stream_state", ("self", "latest_record", "context")),
-    (Stream, "_stream_version", ()),  # read as the RECORD messages' version
+    (Stream, "_stream_version", ()),  # the RECORD messages' version; set for ACTIVATE_VERSION (FullTableVersions)
+    (Stream, "_write_activate_version_message", ("self", "full_table_version")),
+    # Syncs the child streams for a context; called directly when a parent has children
+    # to hand on but no record of its own left to trigger it (deletes at a run's end).
+    (Stream, "_sync_children", ("self", "child_context")),
     (_typing, "conform_record_data_types", ("stream_name", "record", "schema", "level", "logger")),
     (_state, "is_flushed", ()),  # StreamStateManager's flag: STATE changed since last written
     (Tap, "_validate_config", ("self", "raise_errors")),
@@ -109,6 +113,8 @@ class LeanRecordOutput(Stream):
             super()._write_schema_message()
 
     def _increment_stream_state(self, latest_record: dict[str, Any], *, context: Any = None) -> None:
+        if latest_record.get("_sdc_deleted_at"):
+            return  # a tombstone carries no replication value
         ceiling, key = self.bookmark_ceiling(), self.replication_key
         if ceiling and key and isinstance(latest_record.get(key), str) and latest_record[key] > ceiling:
             latest_record = {**latest_record, key: ceiling}  # the record itself keeps Jira's value
@@ -161,6 +167,34 @@ class FinalStateHook(Stream):
 
     def before_final_state(self) -> None:
         """A stream's last change to its own state."""
+
+
+class FullTableVersions(FinalStateHook):
+    """ACTIVATE_VERSION for a full-table stream, sent once its whole read is done and
+    only then: loaders drop (or soft-delete) the rows of older versions when it comes.
+    The SDK sends it before the first record instead, so a run that fails half-way
+    would have removed every row not yet re-read; and it repeats it per partition.
+    A stream that skipped a partition (`read_incomplete`) sends none: on doubt, no deletes."""
+
+    read_incomplete = False
+
+    def emits_versions(self) -> bool:
+        return False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.emits_versions() and not self.replication_key:
+            # Milliseconds: two runs in one second still get increasing versions.
+            self._stream_version = int(datetime.now(timezone.utc).timestamp() * 1000)
+
+    def before_final_state(self) -> None:
+        super().before_final_state()
+        if self._stream_version is not None and self.selected and not self.read_incomplete:
+            self._write_activate_version_message(self._stream_version)
+
+
+def sync_children_now(stream: Stream, context: dict[str, Any]) -> None:
+    stream._sync_children(context)
 
 
 def mark_state_changed(stream: Stream) -> None:

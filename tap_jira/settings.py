@@ -183,6 +183,30 @@ CONFIG_SCHEMA = th.PropertiesList(
         '{"customfield_10016": "story_points"}. Fields not listed get their name in snake case at '
         "discovery; pin the ones you build on, so a rename in Jira never moves them.",
     ),
+    th.Property(
+        "deletes_census_hours",
+        th.NumberType(minimum=0, maximum=24 * 366),
+        default=24,
+        title="Deletes census interval (hours)",
+        description="How often the issue id census runs, which finds deleted issues (about 1 request per "
+        "5,000 issues in scope): at most once in this many hours, at the end of a run. 0: every run.",
+    ),
+    th.Property(
+        "deletes_store_dir",
+        th.StringType,
+        title="Deletes store directory",
+        description="Where the tap keeps the ids of the issues and comments it has written (SQLite, about "
+        "30 bytes an id), to know which of them Jira deleted. Keep it on persistent storage. Default: "
+        "$XDG_STATE_HOME/tap-jira, else ~/.local/state/tap-jira.",
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=True,
+        title="Emit ACTIVATE_VERSION messages",
+        description="After each complete read of a full-table stream, send ACTIVATE_VERSION, so that "
+        "loaders remove (or soft-delete) the rows Jira no longer has.",
+    ),
     th.Property("user_agent", th.StringType, title="User agent", description="User-Agent header to send."),
     th.Property(
         "progress_interval_seconds",
@@ -232,6 +256,9 @@ class Settings:
     search_lag_minutes: float = float(default("search_lag_minutes"))
     max_workers: int = int(default("max_workers"))
     max_requests_per_second: float = float(default("max_requests_per_second"))
+    deletes_census_hours: float = float(default("deletes_census_hours"))
+    deletes_store_dir: str | None = None
+    emit_activate_version_messages: bool = bool(default("emit_activate_version_messages"))
     user_agent: str | None = None
     custom_field_columns: Mapping[str, str] = field(default_factory=dict)
     progress_interval_seconds: float = float(default("progress_interval_seconds"))

@@ -30,9 +30,10 @@ class TapJira(PrivateTapHooks):
     # default simplejson writer; the lines are the same JSON (benchmarks/cpu.py).
     message_writer_class = signals.GuardedWriter
     # What the tap does and the tests show, no more: the SDK's default list also claims
-    # activate-version, batch and structured-logging, which this tap neither emits nor tests.
+    # batch and structured-logging, which this tap neither emits nor tests.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,
+        TapCapabilities.ACTIVATE_VERSION,  # full-table streams, at the end of each complete read
         TapCapabilities.STATE,
         TapCapabilities.DISCOVER,
         PluginCapabilities.ABOUT,

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from jira_emulator import JiraEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The taps the tests start keep their deletes store (tap_jira/deletes/store.py) here,
+# not in the user's ~/.local/state: one folder per test session.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="tap-jira-test-state-")
 
 
 def tool(env_var: str, default: Path) -> Path:

@@ -16,6 +16,9 @@ from .fetch import CHANGELOG_BULK_ISSUES, CHANGELOG_BULK_PAGE, ChildFetcher
 from .inline import inline_children
 
 CHILD_STREAMS = ("comments", "worklogs", "changelogs")
+# Not a stream: the issues whose comments could not be read (gone since the search), as
+# {"issueId": ...}, so that their missing comments are not taken for deleted ones.
+UNREAD_COMMENTS = "comments:unread"
 # Read out of the issue records: no request.
 DERIVED_STREAMS = {"issue_links": derived.issue_links, "sprint_issues": derived.sprint_issues}
 DERIVED_KEYS = {"issue_links": ("id",), "sprint_issues": ("sprintId", "issueId")}
@@ -85,6 +88,8 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
         missing = [issue_id for issue_id, found in inline.items() if not found.complete]
         fetched = getattr(fetcher, stream)(missing) if missing else {}
         records: list[dict[str, Any]] = []
+        if stream == "comments":
+            collected[UNREAD_COMMENTS] = [{"issueId": issue_id} for issue_id in missing if issue_id not in fetched]
         for issue in issues:
             issue_id = str(issue["id"])
             children = fetched.get(issue_id, []) if issue_id in missing else inline[issue_id].records

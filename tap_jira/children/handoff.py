@@ -22,6 +22,8 @@ class ChildBatch:
     records: dict[str, list[dict[str, Any]]]  # by child stream, in issue order
     issue_keys: dict[str, str]  # issue id -> key, to name issues in warnings
     high_water: str  # the newest issue `updated` (UTC) in the batch, capped at the bookmark ceiling
+    # Keys a child stream sets in its own state once it has emitted the batch's records.
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -33,8 +35,9 @@ class ChildHandoff:
     # The latest value any bookmark of the search may take (see IssuesStream.bookmark_ceiling).
     ceiling: Callable[[], str] | None = None
 
-    def publish(self, records: dict[str, list[dict[str, Any]]], issue_keys: dict[str, str], high_water: str) -> None:
-        self.batch = ChildBatch(self.batch.number + 1, records, issue_keys, high_water)
+    def publish(self, records: dict[str, list[dict[str, Any]]], issue_keys: dict[str, str], high_water: str,
+                state: dict[str, dict[str, Any]] | None = None) -> None:
+        self.batch = ChildBatch(self.batch.number + 1, records, issue_keys, high_water, state or {})
 
     def records_for(self, stream: str) -> list[dict[str, Any]]:
         return self.batch.records.get(stream, [])

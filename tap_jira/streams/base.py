@@ -14,7 +14,7 @@ from .. import logs, schemas
 from ..auth.modes import is_datacenter_hint
 from ..errors import ConfigError, JiraAPIError
 from ..progress import Progress
-from ..sdk_private import LeanRecordOutput
+from ..sdk_private import FullTableVersions, LeanRecordOutput
 from ..site import JiraSite
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 SCHEMAS = SchemaDirectory(schemas)
 
 
-class JiraStream(LeanRecordOutput, RESTStream[Any]):
+class JiraStream(FullTableVersions, LeanRecordOutput, RESTStream[Any]):
     """A Jira stream: Cloud REST v3 or Server/Data Center REST v2, whichever `site` says."""
 
     schema = StreamSchema(SCHEMAS)
@@ -39,6 +39,18 @@ class JiraStream(LeanRecordOutput, RESTStream[Any]):
     @property
     def site(self) -> JiraSite:
         return self.run.site
+
+    @override
+    def emits_versions(self) -> bool:
+        # meltanolabs-target-postgres soft-deletes older versions with a bind parameter
+        # named `version`, which fails on a table with a column of that name (server_info,
+        # one row describing the site, where a delete means nothing anyway).
+        return self.run.settings.emit_activate_version_messages and "version" not in self.schema["properties"]
+
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        return False  # the SDK's own, sent before the first record: FullTableVersions sends it at the end
 
     @property
     @override
@@ -115,7 +127,7 @@ class SkippedWhenRefused(JiraStream):
         except JiraAPIError as error:
             if error.status != 403 and not error.missing_scope:
                 raise
-            self._refused = True
+            self._refused = self.read_incomplete = True
             below = [child.name for child in self.child_streams if child.selected]
             also = f" (and {', '.join(below)}, read through it)" if below else ""
             self.logger.warning("Skipping stream %s%s (it needs the %s permission): %s. The run goes on.",
@@ -139,6 +151,7 @@ class ItemsMayVanish(JiraStream):
             gone = error.status == 404 or (error.status == 400 and any(text in str(error) for text in self.unserved))
             if not gone:
                 raise
+            self.read_incomplete = True
             where = ", ".join(f"{key} {value}" for key, value in (context or {}).items()
                               if isinstance(value, str | int) and not isinstance(value, bool))
             self.logger.warning("Skipping stream %s%s: %s", self.name, f" for {where}" if where else "", error)
@@ -152,6 +165,7 @@ class CloudOnly(JiraStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if not self.site.cloud:
+            self.read_incomplete = True
             if not self._told_cloud_only:
                 self._told_cloud_only = True
                 self.logger.info("Skipping stream %s: Jira Server/Data Center has no endpoint for it", self.name)

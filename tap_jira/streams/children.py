@@ -22,7 +22,8 @@ from typing_extensions import override
 
 from .. import timestamps
 from ..auth.modes import is_datacenter_hint
-from ..sdk_private import FinalStateHook, mark_state_changed
+from ..deletes.tracker import DELETED_AT
+from ..sdk_private import mark_state_changed
 from .base import JiraStream
 from .issues import CHILD_WINDOW_KEY, IssuesStream
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class IssueChildStream(FinalStateHook, JiraStream):
+class IssueChildStream(JiraStream):
     parent_stream_type = IssuesStream
     state_partitioning_keys = ()  # one bookmark per stream, not one per batch or issue
     primary_keys: tuple[str, ...] = ("id",)
@@ -47,8 +48,11 @@ class IssueChildStream(FinalStateHook, JiraStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         batch = self.run.children.batch
         for record in self.run.children.records_for(self.name):
-            if self.is_new(record):
+            if DELETED_AT in record:
+                yield record  # a tombstone: its key and when it was found deleted
+            elif self.is_new(record):
                 yield self.normalise(record, batch.issue_keys)
+        self.stream_state.update(batch.state.get(self.name, {}))
         # Every child of the batch's issues is out: the next run may start from there.
         # (The SDK has no hook for extra state, so this writes to its own state dict.)
         if batch.high_water:

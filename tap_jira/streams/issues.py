@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from .. import field_names, field_types, timestamps, validation
+from .. import field_names, field_types, jql, timestamps, validation
 from ..children import batches, children_to_read, collect_children
 from ..children.fetch import ChildFetcher
 from ..children.inline import issue_fields, strip_envelopes
+from ..deletes.tracker import CENSUS_KEY, WORKLOGS_KEY, DeleteTracker
 from ..errors import ConfigError
 from ..read_ahead import read_ahead
-from ..sdk_private import mark_state_changed
+from ..sdk_private import mark_state_changed, sync_children_now
 from ..search import window
 from ..search.cloud import CloudSearch, updated_utc
 from ..search.datacenter import DataCenterSearch
@@ -58,6 +60,7 @@ class IssuesStream(JiraStream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._withheld: set[str] = set()  # named columns not filled this run (see _check_renames)
+        self._deletes: DeleteTracker | None = None
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
@@ -188,6 +191,7 @@ class IssuesStream(JiraStream):
         else:
             source = DataCenterSearch(client, query, fields, expand)
         fetcher = ChildFetcher(client)
+        self._deletes = self._delete_tracker()
 
         def children_of(issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             return collect_children(issues, wanted, fetcher) if issues else {}
@@ -198,7 +202,35 @@ class IssuesStream(JiraStream):
             yield from self._emit_batch(issues, children.result())
         missed = read_one_by_one(client, source.missed(), fields, expand)
         yield from self._emit_batch(missed, children_of(missed))
+        if self._deletes is not None:
+            scope = jql.incremental_issue_query(window.EPOCH, searched.zone, run.settings.projects, run.settings.jql)
+            yield from self._emit_deletes(self._deletes, scope, context)
         self._advance_to_window_end(searched, context)
+
+    def _delete_tracker(self) -> DeleteTracker | None:
+        try:
+            return DeleteTracker(self.run.client, self.run.settings, self.wanted_children)
+        except (OSError, sqlite3.Error) as error:
+            self.logger.warning("Deletes of issues, comments, links and sprint memberships are not tracked this run: "
+                                "the store cannot be opened (%s); set config key `deletes_store_dir` to a writable "
+                                "directory", error)
+            return None
+
+    def _emit_deletes(self, deletes: DeleteTracker, scope: str, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The run's tombstones: children's first (handed to the child streams as one last
+        batch), then the issues'.  Bookmarks move only once they are out."""
+        worklogs = next((child for child in self.child_streams if child.name == "worklogs" and child.selected), None)
+        state = self.get_context_state(context)
+        found = deletes.at_end(scope, state, worklogs.stream_state if worklogs else None)
+        moves = {"worklogs": {WORKLOGS_KEY: found.worklogs_since}} if found.worklogs_since is not None else {}
+        if any(found.children.values()) or moves:
+            self.run.children.publish(found.children, {}, "", moves)
+            self._children_synced = self.run.children.batch.number
+            sync_children_now(self, {"batch": self._children_synced})
+        yield from found.issues
+        if found.census_at:
+            state[CENSUS_KEY] = found.census_at
+            mark_state_changed(self)
 
     def _check_renames(self, context: Context | None) -> None:
         """STATE keeps the column each field was first written to: a field renamed in Jira
@@ -262,6 +294,8 @@ class IssuesStream(JiraStream):
         if not issues:
             return
         high_water = min(max(updated_utc(issue) for issue in issues), self.bookmark_ceiling() or "")
+        if self._deletes is not None:
+            self._deletes.after_batch(issues, children)
         self.run.children.publish(children, {str(issue["id"]): str(issue.get("key")) for issue in issues},
                                   high_water)
         issues.reverse()  # hand issues over from the end, so each is freed once written

@@ -1,0 +1,100 @@
+"""The ids the tap has written, kept on disk: which issues (and their projects), and
+which children of each issue (comments, links, sprint memberships).
+
+Jira keeps no tombstones an ordinary account can read, so finding what it deleted
+means comparing with what was there before; the target holds that, but a tap cannot
+read its target.  STATE must stay small whatever the site's size, so the ids live in
+a SQLite file of their own (tens of bytes an id; a million issues with five comments
+each is a few hundred MB, read a page at a time, never all in memory).
+SQLite because it is in the standard library and gives sets on disk, indexes and
+atomic commits with no server.
+
+One file per site and scope (`projects`, `jql`): two jobs that split a site between
+them never see each other's ids as deleted.  A missing file is an empty one: deletes
+are then reported only for rows written from that run on, never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS issues (id INTEGER PRIMARY KEY, project TEXT);
+CREATE TABLE IF NOT EXISTS children (issue INTEGER NOT NULL, stream TEXT NOT NULL, child TEXT NOT NULL,
+                                     PRIMARY KEY (issue, stream, child)) WITHOUT ROWID;
+"""
+
+
+def default_directory() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "tap-jira"
+
+
+def file_name(base_url: str, projects: Iterable[str], jql: str | None) -> str:
+    scope = json.dumps([base_url.rstrip("/"), sorted(projects), jql or ""])
+    return f"written-{hashlib.sha256(scope.encode()).hexdigest()[:16]}.sqlite3"
+
+
+class WrittenIds:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.existed = path.exists()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def add_issues(self, rows: Iterable[tuple[int, str | None]]) -> None:
+        """(issue id, project id) of issues written: a moved issue takes its new project."""
+        self.db.executemany("INSERT OR REPLACE INTO issues (id, project) VALUES (?, ?)", rows)
+
+    def issue_ids(self) -> Iterator[int]:
+        """Every issue written and not yet reported deleted, in id order."""
+        for (issue_id,) in self.db.execute("SELECT id FROM issues ORDER BY id"):
+            yield issue_id
+
+    def projects_of(self, issue_ids: list[int]) -> dict[int, str | None]:
+        found: dict[int, str | None] = {}
+        for chunk, marks in _chunks(issue_ids):
+            found.update(self.db.execute(f"SELECT id, project FROM issues WHERE id IN ({marks})", chunk))
+        return found
+
+    def forget_issues(self, issue_ids: list[int]) -> dict[str, list[tuple[int, str]]]:
+        """Drop issues (deleted, or out of scope now); their children, by stream, as
+        (issue id, child id)."""
+        children: dict[str, list[tuple[int, str]]] = {}
+        for chunk, marks in _chunks(issue_ids):
+            for issue_id, stream, child in self.db.execute(
+                    f"SELECT issue, stream, child FROM children WHERE issue IN ({marks})", chunk):
+                children.setdefault(stream, []).append((issue_id, child))
+            self.db.execute(f"DELETE FROM issues WHERE id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM children WHERE issue IN ({marks})", chunk)
+        return children
+
+    def children_of(self, issue_id: int, stream: str) -> list[str]:
+        return [child for (child,) in self.db.execute(
+            "SELECT child FROM children WHERE issue = ? AND stream = ?", (issue_id, stream))]
+
+    def set_children(self, issue_id: int, stream: str, children: Iterable[str]) -> None:
+        """The issue's `stream` children now (its complete list, just read)."""
+        self.db.execute("DELETE FROM children WHERE issue = ? AND stream = ?", (issue_id, stream))
+        self.db.executemany("INSERT OR IGNORE INTO children (issue, stream, child) VALUES (?, ?, ?)",
+                            ((issue_id, stream, child) for child in children))
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[tuple[list[int], str]]:
+    """SQLite takes a bounded number of parameters per statement."""
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        yield chunk, ",".join("?" * len(chunk))
