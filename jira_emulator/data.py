@@ -10,6 +10,7 @@ import hashlib
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .boards import Board, make_boards
@@ -289,7 +290,22 @@ class Site:
         del self.issues_by_id[issue.id]
         when = to_millis(self.now())
         self.deleted_worklogs.extend((int(w.id), when) for w in issue.worklogs)
+        for link in [link for link in self.metadata.links if issue in (link.inward, link.outward)]:
+            self._unlink(link)  # its links die with it; the other issue is not edited
         return issue
+
+    def remove_link(self, link_id: str) -> None:
+        """A user removes a link: both issues change."""
+        link = next(link for link in self.metadata.links if link.id == link_id)
+        self._unlink(link)
+        for issue in (link.inward, link.outward):
+            issue.updated = max(issue.updated, to_millis(self.now()))
+
+    def _unlink(self, link: Any) -> None:
+        self.metadata.links.remove(link)
+        for issue in (link.inward, link.outward):
+            issue.static_fields["issuelinks"] = [shown for shown in issue.static_fields.get("issuelinks") or []
+                                                 if shown.get("id") != link.id]
 
     def delete_comment(self, issue_id: str, comment_id: str) -> None:
         issue = self.issues_by_id[issue_id]

@@ -66,8 +66,9 @@ def project_search(request: Request) -> Response:
     projects = site.projects if request.principal.authenticated else []
     statuses = set(request.arg_list("status")) or {"live"}
     projects = [p for p in projects if p.status in statuses]
-    if request.arg("action", "view") == "browse":
-        projects = [p for p in projects if p.key not in site.browse_revoked]
+    # Browse lost: gone from `action=browse`, and from the default `view` for an account
+    # with no other right on the project, as here.
+    projects = [p for p in projects if p.key not in site.browse_revoked]
     keys = {k.upper() for k in request.arg_list("keys")}
     if keys:
         projects = [p for p in projects if p.key in keys]

@@ -174,7 +174,9 @@ class FullTableVersions(FinalStateHook):
     only then: loaders drop (or soft-delete) the rows of older versions when it comes.
     The SDK sends it before the first record instead, so a run that fails half-way
     would have removed every row not yet re-read; and it repeats it per partition.
-    A stream that skipped a partition (`read_incomplete`) sends none: on doubt, no deletes."""
+    A stream that skipped a partition (`read_incomplete`) sends none: on doubt, no deletes;
+    nor does one that never synced this run (its parent gave it nothing to read): a
+    loader has no table open for it, and target-postgres stops on such a message."""
 
     read_incomplete = False
 
@@ -183,13 +185,14 @@ class FullTableVersions(FinalStateHook):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.emits_versions() and not self.replication_key:
+        if not self.replication_key and self.emits_versions():
             # Milliseconds: two runs in one second still get increasing versions.
             self._stream_version = int(datetime.now(timezone.utc).timestamp() * 1000)
 
     def before_final_state(self) -> None:
         super().before_final_state()
-        if self._stream_version is not None and self.selected and not self.read_incomplete:
+        synced = getattr(self, "_schema_written", False)  # LeanRecordOutput: SCHEMA went out this run
+        if self._stream_version is not None and self.selected and synced and not self.read_incomplete:
             self._write_activate_version_message(self._stream_version)
 
 

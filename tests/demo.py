@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(site.projects)} projects, {len(site.users)} users; profile zone {site.account.user.time_zone}, "
               f"site zone {site.site_zone})")
         emulator.oauth2.leeway_seconds = 0  # a retired refresh token is dead at once
-        config = emulator.config(args.auth, token_store_path=str((args.workdir / "token-store.json").resolve()))
+        config = emulator.config(args.auth, token_store_path=str((args.workdir / "token-store.json").resolve()),
+                                 deletes_store_dir=str((args.workdir / "deletes").resolve()))
         for number in range(1, runs + 1):
             emulator.reset_log()
             emulator.oauth2.revoke_access_tokens()  # each run starts after the access token expired

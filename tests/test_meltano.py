@@ -195,8 +195,10 @@ def test_declared_capabilities_are_the_taps_own():
     capabilities = about()["capabilities"]
     assert manifest_extractor()["capabilities"] == capabilities
     assert yaml.safe_load((REPO / "plugin/tap-jira.yml").read_text())["capabilities"] == capabilities
-    # Claimed only where a test shows it: stream maps and flattening in test_capabilities.py.
-    assert set(capabilities) == {"catalog", "state", "discover", "about", "stream-maps", "schema-flattening"}
+    # Claimed only where a test shows it: stream maps and flattening in test_capabilities.py,
+    # activate-version in test_deletes.py.
+    assert set(capabilities) == {"catalog", "state", "discover", "about", "stream-maps", "schema-flattening",
+                                 "activate-version"}
 
 
 def test_loader_pins_are_those_the_tests_install():

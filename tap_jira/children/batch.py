@@ -16,8 +16,8 @@ from .fetch import CHANGELOG_BULK_ISSUES, CHANGELOG_BULK_PAGE, ChildFetcher
 from .inline import inline_children
 
 CHILD_STREAMS = ("comments", "worklogs", "changelogs")
-# Not a stream: the issues whose comments could not be read (gone since the search), as
-# {"issueId": ...}, so that their missing comments are not taken for deleted ones.
+# Not a stream: the issues whose comments could not be read (gone since the search), or
+# not as a whole, as {"issueId": ...}, so that missing comments are not taken for deleted.
 UNREAD_COMMENTS = "comments:unread"
 # Read out of the issue records: no request.
 DERIVED_STREAMS = {"issue_links": derived.issue_links, "sprint_issues": derived.sprint_issues}
@@ -89,7 +89,8 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
         fetched = getattr(fetcher, stream)(missing) if missing else {}
         records: list[dict[str, Any]] = []
         if stream == "comments":
-            collected[UNREAD_COMMENTS] = [{"issueId": issue_id} for issue_id in missing if issue_id not in fetched]
+            collected[UNREAD_COMMENTS] = [{"issueId": issue_id} for issue_id in missing
+                                          if issue_id not in fetched or issue_id in fetcher.maybe_incomplete]
         for issue in issues:
             issue_id = str(issue["id"])
             children = fetched.get(issue_id, []) if issue_id in missing else inline[issue_id].records

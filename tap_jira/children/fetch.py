@@ -50,6 +50,8 @@ class ChildFetcher:
     def __init__(self, client: JiraClient) -> None:
         self.client = client
         self.bulk = client.site.cloud  # Jira Cloud's bulk endpoints exist
+        # Issues whose comment pages did not add up (see `_paged`); set.add is atomic.
+        self.maybe_incomplete: set[str] = set()
 
     def changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         if not self.bulk:
@@ -71,7 +73,10 @@ class ChildFetcher:
             page = self.client.request("POST", "/issue/bulkfetch", body={"issueIdsOrKeys": ids, "fields": ["comment"]},
                                        stream=SENDER, for_stream="comments")
             for issue in page.get("issues") or []:
-                envelope = (issue.get("fields") or {}).get("comment") or {}
+                envelope = (issue.get("fields") or {}).get("comment")
+                if not isinstance(envelope, dict):  # not sent: no reason to think there are none
+                    still_short.append(str(issue["id"]))
+                    continue
                 # Entries that are not objects are no comments: page the issue's comments instead.
                 comments = [c for c in envelope.get("comments") or [] if isinstance(c, dict)]
                 if len(comments) >= (envelope.get("total") or 0):
@@ -79,7 +84,8 @@ class ChildFetcher:
                 else:
                     still_short.append(str(issue["id"]))
         for issue_id in still_short:
-            paged = self._paged(f"/issue/{issue_id}/comment", "comments", COMMENT_PAGE, {"orderBy": "created"})
+            paged = self._paged(f"/issue/{issue_id}/comment", "comments", COMMENT_PAGE, {"orderBy": "created"},
+                                whole_list_of=issue_id)
             if paged is not None:
                 found[issue_id] = paged
         return found
@@ -111,21 +117,32 @@ class ChildFetcher:
         return self.client.paginate(method, self.client.site.rest + path, paginator, page, stream=SENDER,
                                     for_stream=stream)
 
-    def _paged(self, path: str, key: str, size: int, extra: dict[str, Any] | None = None) -> list[dict] | None:
-        """startAt/total paging (no `isLast` on these endpoints); None if the issue is gone."""
+    def _paged(self, path: str, key: str, size: int, extra: dict[str, Any] | None = None,
+               whole_list_of: str | None = None) -> list[dict] | None:
+        """startAt/total paging (no `isLast` on these endpoints); None if the issue is gone.
+        With `whole_list_of` (an issue id): pages that do not add up to the last `total` (a
+        child deleted while paging shifts a later one past the pages) put the issue in
+        `maybe_incomplete`, so that its list is not compared for deletes."""
         items: list[dict[str, Any]] = []
+        totals: list[Any] = []
 
         def page(start: Any) -> tuple[dict[str, Any], None]:
             return {"startAt": start or 0, "maxResults": size, **(extra or {})}, None
         try:
             for response in self._pages("GET", path, StartAtTotalPaginator(key), page, key):
-                batch = response.json().get(key) or []
+                body = response.json()
+                totals.append(body.get("total"))
+                batch = body.get(key) or []
                 if not batch:
                     break
                 items.extend(batch)
         except JiraAPIError as error:
             _skip_if_gone(error, key, path)
             return None
+        if whole_list_of and totals and totals[-1] != len({str(item.get("id")) for item in items}):
+            logger.warning("The %s pages of %s do not add up to their total (%s, %d read): none of this issue's "
+                           "%s is taken for deleted this run", key, path, totals[-1], len(items), key)
+            self.maybe_incomplete.add(whole_list_of)
         return items
 
 

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS issues (id INTEGER PRIMARY KEY, project TEXT);
+CREATE TABLE IF NOT EXISTS issues (id INTEGER PRIMARY KEY, project TEXT, secured INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS children (issue INTEGER NOT NULL, stream TEXT NOT NULL, child TEXT NOT NULL,
                                      PRIMARY KEY (issue, stream, child)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS children_by_child ON children (stream, child);
 """
 
 
@@ -35,8 +36,10 @@ def default_directory() -> Path:
     return Path(base) / "tap-jira"
 
 
-def file_name(base_url: str, projects: Iterable[str], jql: str | None) -> str:
-    scope = json.dumps([base_url.rstrip("/"), sorted(projects), jql or ""])
+def file_name(base_url: str, projects: Iterable[str], jql: str | None, lineage: str) -> str:
+    """One file per site, scope and lineage (the id an `issues` STATE carries from its first
+    run on): two targets, or a dev and a prod job, each find their own deletes."""
+    scope = json.dumps([base_url.rstrip("/"), sorted(projects), jql or "", lineage])
     return f"written-{hashlib.sha256(scope.encode()).hexdigest()[:16]}.sqlite3"
 
 
@@ -55,19 +58,22 @@ class WrittenIds:
     def commit(self) -> None:
         self.db.commit()
 
-    def add_issues(self, rows: Iterable[tuple[int, str | None]]) -> None:
-        """(issue id, project id) of issues written: a moved issue takes its new project."""
-        self.db.executemany("INSERT OR REPLACE INTO issues (id, project) VALUES (?, ?)", rows)
+    def add_issues(self, rows: Iterable[tuple[int, str | None, bool]]) -> None:
+        """(issue id, project id, has a security level) of issues written: a moved issue
+        takes its new project."""
+        self.db.executemany("INSERT OR REPLACE INTO issues (id, project, secured) VALUES (?, ?, ?)", rows)
 
     def issue_ids(self) -> Iterator[int]:
         """Every issue written and not yet reported deleted, in id order."""
         for (issue_id,) in self.db.execute("SELECT id FROM issues ORDER BY id"):
             yield issue_id
 
-    def projects_of(self, issue_ids: list[int]) -> dict[int, str | None]:
-        found: dict[int, str | None] = {}
+    def projects_of(self, issue_ids: list[int]) -> dict[int, tuple[str | None, bool]]:
+        """Issue id -> (its project, whether it had a security level when written)."""
+        found: dict[int, tuple[str | None, bool]] = {}
         for chunk, marks in _chunks(issue_ids):
-            found.update(self.db.execute(f"SELECT id, project FROM issues WHERE id IN ({marks})", chunk))
+            found.update((issue_id, (project, bool(secured))) for issue_id, project, secured in self.db.execute(
+                f"SELECT id, project, secured FROM issues WHERE id IN ({marks})", chunk))
         return found
 
     def forget_issues(self, issue_ids: list[int]) -> dict[str, list[tuple[int, str]]]:
@@ -85,6 +91,10 @@ class WrittenIds:
     def children_of(self, issue_id: int, stream: str) -> list[str]:
         return [child for (child,) in self.db.execute(
             "SELECT child FROM children WHERE issue = ? AND stream = ?", (issue_id, stream))]
+
+    def forget_child(self, stream: str, child: str) -> None:
+        """A child reported deleted: off every issue's list (a link is on both of its issues)."""
+        self.db.execute("DELETE FROM children WHERE stream = ? AND child = ?", (stream, child))
 
     def set_children(self, issue_id: int, stream: str, children: Iterable[str]) -> None:
         """The issue's `stream` children now (its complete list, just read)."""

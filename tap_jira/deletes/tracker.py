@@ -26,6 +26,7 @@ DELETED_AT = "_sdc_deleted_at"
 # a sprint's history).
 TRACKED = ("comments", "issue_links", "sprint_issues")
 CENSUS_KEY = "deletes_census_at"  # in the issues stream's state
+LINEAGE_KEY = "deletes_store"  # in the issues stream's state: names this STATE's store
 WORKLOGS_KEY = "deleted_since"  # in the worklogs stream's state: epoch ms of the next `since`
 
 # What a failed read raises once the client's retries are spent: the part of the
@@ -50,14 +51,16 @@ class EndOfRun:
 
 
 class DeleteTracker:
-    def __init__(self, client: JiraClient, settings: Settings, wanted: set[str]) -> None:
+    def __init__(self, client: JiraClient, settings: Settings, wanted: set[str], lineage: str) -> None:
+        """`lineage`: the id the `issues` STATE carries (LINEAGE_KEY), naming the store."""
         self.client = client
         self.settings = settings
         self.wanted = wanted
         directory = Path(settings.deletes_store_dir).expanduser() if settings.deletes_store_dir \
             else store.default_directory()
         self.started = client.clock.now()
-        self.store = store.WrittenIds(directory / store.file_name(settings.base_url, settings.projects, settings.jql))
+        name = store.file_name(settings.base_url, settings.projects, settings.jql, lineage)
+        self.store = store.WrittenIds(directory / name)
         if not self.store.existed:
             logger.info("Deletes: new store %s; deletes are reported for rows written from this run on",
                         self.store.path)
@@ -67,8 +70,12 @@ class DeleteTracker:
 
     def after_batch(self, issues: list[dict[str, Any]], children: dict[str, list[dict[str, Any]]]) -> None:
         """Remember the batch's issues and children; add tombstones for children gone
-        from an issue re-read (its list is complete: the children fetch completed it)."""
-        self.store.add_issues((int(issue["id"]), _project_id(issue)) for issue in issues)
+        from an issue re-read (its list is complete: the children fetch completed it).
+        The previous batch is written by now, so its changes are committed first; this
+        batch's wait for the next, so a run killed before they are out finds them again."""
+        self.store.commit()
+        self.store.add_issues((int(issue["id"]), _project_id(issue), bool((issue.get("fields") or {}).get("security")))
+                              for issue in issues)
         unread = {row["issueId"] for row in children.pop(UNREAD_COMMENTS, [])}
         at = self.now()
         for stream in TRACKED:
@@ -79,15 +86,24 @@ class DeleteTracker:
                 if stream == "comments" and issue_id in unread:
                     continue  # not read this time (gone since the search): nothing known
                 current = _children_now(stream, issue, children[stream])
+                if current is None:
+                    continue  # the issue did not say (its field absent): nothing known
                 gone = set(self.store.children_of(int(issue_id), stream)) - set(current)
-                children[stream].extend(_tombstone(stream, issue_id, child, at) for child in sorted(gone))
+                for child in sorted(gone):
+                    children[stream].append(_tombstone(stream, issue_id, child, at))
+                    if stream == "issue_links":
+                        self.store.forget_child(stream, child)  # off its other issue's list too: once
                 self.store.set_children(int(issue_id), stream, current)
-        self.store.commit()
 
     def at_end(self, query: str, issues_state: dict[str, Any], worklogs_state: dict[str, Any] | None) -> EndOfRun:
         """Deleted worklogs (when the worklogs stream is selected: its state given), and,
         when due, the issue census.  A failing request reports nothing of its part."""
+        self.store.commit()  # every batch is written
         found = EndOfRun()
+        if not self.store.existed and issues_state.get(CENSUS_KEY):
+            logger.warning("Deletes: the store of ids written (%s) is gone, though earlier runs kept one (a fresh "
+                           "container?): deletes of rows written before this run are not reported. Keep config key "
+                           "`deletes_store_dir` on persistent storage", self.store.path)
         if worklogs_state is not None:
             self._deleted_worklogs(found, worklogs_state)
         last = issues_state.get(CENSUS_KEY)
@@ -96,8 +112,12 @@ class DeleteTracker:
             found.census_at = timestamps.format_utc(self.started)
         elif self._census_due(last):
             self._census(found, query)
-        self.store.commit()
         return found
+
+    def finish(self) -> None:
+        """Commit what the census took out of the store: after its tombstones are written,
+        so that a run killed before them finds the same deletes again."""
+        self.store.close()
 
     def _deleted_worklogs(self, found: EndOfRun, state: dict[str, Any]) -> None:
         since = state.get(WORKLOGS_KEY)
@@ -145,13 +165,16 @@ class DeleteTracker:
                     "%d held back", result.in_scope, len(result.deleted), result.moved_out, result.held)
 
 
-def _children_now(stream: str, issue: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
-    """The ids of the issue's `stream` children as just read."""
+def _children_now(stream: str, issue: dict[str, Any], rows: list[dict[str, Any]]) -> list[str] | None:
+    """The ids of the issue's `stream` children as just read (None: the issue did not say)."""
     issue_id = str(issue["id"])
     if stream == "comments":
         return [str(row["id"]) for row in rows if row.get("issueId") == issue_id and row.get("id") is not None
                 and DELETED_AT not in row]
     if stream == "issue_links":
+        # Absent when an admin turned issue linking off: that deletes no link.
+        if not isinstance((issue.get("fields") or {}).get("issuelinks"), list):
+            return None
         return [str(row["id"]) for row in derived.issue_links(issue)]
     return [str(row["sprintId"]) for row in derived.sprint_issues(issue)]
 

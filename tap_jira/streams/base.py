@@ -151,7 +151,9 @@ class ItemsMayVanish(JiraStream):
             gone = error.status == 404 or (error.status == 400 and any(text in str(error) for text in self.unserved))
             if not gone:
                 raise
-            self.read_incomplete = True
+            # A parent the endpoint does not serve has no such items; one that answers 404
+            # may be gone or merely closed to this account: no ACTIVATE_VERSION on that doubt.
+            self.read_incomplete |= error.status == 404
             where = ", ".join(f"{key} {value}" for key, value in (context or {}).items()
                               if isinstance(value, str | int) and not isinstance(value, bool))
             self.logger.warning("Skipping stream %s%s: %s", self.name, f" for {where}" if where else "", error)

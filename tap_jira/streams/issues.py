@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
+import uuid
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from .. import field_names, field_types, jql, timestamps, validation
 from ..children import batches, children_to_read, collect_children
 from ..children.fetch import ChildFetcher
 from ..children.inline import issue_fields, strip_envelopes
-from ..deletes.tracker import CENSUS_KEY, WORKLOGS_KEY, DeleteTracker
+from ..deletes.tracker import CENSUS_KEY, LINEAGE_KEY, WORKLOGS_KEY, DeleteTracker
 from ..errors import ConfigError
 from ..read_ahead import read_ahead
 from ..sdk_private import mark_state_changed, sync_children_now
@@ -191,7 +192,7 @@ class IssuesStream(JiraStream):
         else:
             source = DataCenterSearch(client, query, fields, expand)
         fetcher = ChildFetcher(client)
-        self._deletes = self._delete_tracker()
+        self._deletes = self._delete_tracker(context)
 
         def children_of(issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             return collect_children(issues, wanted, fetcher) if issues else {}
@@ -207,27 +208,45 @@ class IssuesStream(JiraStream):
             yield from self._emit_deletes(self._deletes, scope, context)
         self._advance_to_window_end(searched, context)
 
-    def _delete_tracker(self) -> DeleteTracker | None:
+    def _delete_tracker(self, context: Context | None) -> DeleteTracker | None:
+        state = self.get_context_state(context)
+        if not isinstance(state.get(LINEAGE_KEY), str):
+            state[LINEAGE_KEY] = uuid.uuid4().hex
         try:
-            return DeleteTracker(self.run.client, self.run.settings, self.wanted_children)
+            return DeleteTracker(self.run.client, self.run.settings, self.wanted_children, state[LINEAGE_KEY])
         except (OSError, sqlite3.Error) as error:
             self.logger.warning("Deletes of issues, comments, links and sprint memberships are not tracked this run: "
                                 "the store cannot be opened (%s); set config key `deletes_store_dir` to a writable "
                                 "directory", error)
             return None
 
+    def _stop_tracking(self, error: sqlite3.Error) -> None:
+        """A store that fails mid-run (a full disk, a locked file): deletes wait, the run goes on."""
+        self.logger.warning("Deletes are not tracked for the rest of this run: the store failed (%s); set config key "
+                            "`deletes_store_dir` to a writable directory with room", error)
+        self._deletes = None
+
     def _emit_deletes(self, deletes: DeleteTracker, scope: str, context: Context | None) -> Iterable[dict[str, Any]]:
         """The run's tombstones: children's first (handed to the child streams as one last
         batch), then the issues'.  Bookmarks move only once they are out."""
         worklogs = next((child for child in self.child_streams if child.name == "worklogs" and child.selected), None)
         state = self.get_context_state(context)
-        found = deletes.at_end(scope, state, worklogs.stream_state if worklogs else None)
+        try:
+            found = deletes.at_end(scope, state, worklogs.stream_state if worklogs else None)
+        except sqlite3.Error as error:
+            self._stop_tracking(error)
+            return
         moves = {"worklogs": {WORKLOGS_KEY: found.worklogs_since}} if found.worklogs_since is not None else {}
         if any(found.children.values()) or moves:
             self.run.children.publish(found.children, {}, "", moves)
             self._children_synced = self.run.children.batch.number
             sync_children_now(self, {"batch": self._children_synced})
         yield from found.issues
+        try:
+            deletes.finish()
+        except sqlite3.Error as error:
+            self._stop_tracking(error)
+            return
         if found.census_at:
             state[CENSUS_KEY] = found.census_at
             mark_state_changed(self)
@@ -295,7 +314,10 @@ class IssuesStream(JiraStream):
             return
         high_water = min(max(updated_utc(issue) for issue in issues), self.bookmark_ceiling() or "")
         if self._deletes is not None:
-            self._deletes.after_batch(issues, children)
+            try:
+                self._deletes.after_batch(issues, children)
+            except sqlite3.Error as error:
+                self._stop_tracking(error)
         self.run.children.publish(children, {str(issue["id"]): str(issue.get("key")) for issue in issues},
                                   high_water)
         issues.reverse()  # hand issues over from the end, so each is freed once written
