@@ -90,6 +90,7 @@ def run_once(issues: int, seed: int, workdir: Path) -> None:
     for name, count in deletes_only.items():
         print(f"{name:<34} {count:>6} {count * 1000 / issues:>14.2f}")
     print(f"{'bulk fetches (window and check)':<34} {bulk_fetches:>6}")
+    # Tombstones include the comments and worklogs of the deleted issues.
     print(f"{'stream':<10} {'tombstones':>10} {'deleted':>8}  all found")
     for stream, ids in truth.items():
         got = found.get(stream, set())

@@ -278,3 +278,18 @@ def test_the_deleted_worklog_feed_is_read_across_pages_once(tmp_path):
         assert sorted(r["id"] for r in rows) == sorted(deleted)  # each once
         third = run_tap(tmp_path / "tap3", config, state=second.final_state)
         assert not tombstones(third, "worklogs")
+
+
+def test_two_jobs_on_one_machine_each_get_every_delete(tmp_path):
+    """A dev and a prod job (two STATEs, one site, one deletes_store_dir) keep stores apart."""
+    with JiraEmulator(seed=6, issues=60, projects=2, users=10) as emulator:
+        site = emulator.site
+        config = emulator.config("basic", deletes_census_hours=0, deletes_store_dir=str(tmp_path / "store"))
+        states = {job: run_tap(tmp_path / f"{job}1", config).final_state for job in ("dev", "prod")}
+        assert states["dev"]["bookmarks"]["issues"]["deletes_store"] != states["prod"]["bookmarks"]["issues"][
+            "deletes_store"]
+        doomed = site.issues[3].id
+        site.delete_issue(doomed)
+        site.clock_offset = timedelta(hours=1)
+        for job, state in states.items():
+            assert tombstones(run_tap(tmp_path / f"{job}2", config, state=state), "issues") == {(doomed,)}, job
