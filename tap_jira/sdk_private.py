@@ -191,6 +191,9 @@ class FullTableVersions(FinalStateHook):
 
     def before_final_state(self) -> None:
         super().before_final_state()
+        for child in self.child_streams:  # finalized after this: a parent left out, so were its children
+            if isinstance(child, FullTableVersions):
+                child.read_incomplete |= self.read_incomplete
         synced = getattr(self, "_schema_written", False)  # LeanRecordOutput: SCHEMA went out this run
         if self._stream_version is not None and self.selected and synced and not self.read_incomplete:
             self._write_activate_version_message(self._stream_version)

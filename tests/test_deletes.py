@@ -92,17 +92,19 @@ def two_runs(tmp_path_factory, postgres):
         site.clock_offset = timedelta(hours=1)  # time passes; the edits are older than the search lag
         second = run_tap(work / "tap2", config, state=first.final_state)
         assert second.returncode == 0, second.stderr[-3000:]
-        duckdb = work / "hard.duckdb"
+        duckdb = {hard: work / f"{'hard' if hard else 'soft'}.duckdb" for hard in (True, False)}
         for number, run in ((1, first), (2, second)):
             messages = work / f"messages{number}.jsonl"
             messages.write_text(run.stdout)
             for schema, hard in schemas.items():
                 load(target, {**postgres.target_config(schema), "hard_delete": hard}, messages,
                      work / f"{schema}{number}")
-            load(loader("target-duckdb"), {**duckdb_config(duckdb), "hard_delete": True}, messages,
-                 work / f"duckdb{number}")
+            for hard, path in duckdb.items():
+                load(loader("target-duckdb"), {**duckdb_config(path), "hard_delete": hard}, messages,
+                     work / f"duckdb{number}{hard}")
         yield {"first": first, "second": second, "changes": changes, "site": site, "postgres": postgres,
-               "duckdb": lambda sql: duckdb_query(duckdb, sql), "requests": emulator.requests}
+               "duckdb": {hard: (lambda sql, path=path: duckdb_query(path, sql)) for hard, path in duckdb.items()},
+               "requests": emulator.requests}
 
 
 def test_the_first_run_reports_no_deletes(two_runs):
@@ -156,7 +158,19 @@ def test_target_postgres_keeps_each_tombstone_as_a_row_with_its_deletion_time(tw
 
 @pytest.mark.parametrize("stream", ["issues", "comments", "worklogs"])
 def test_target_duckdb_with_hard_delete_removes_the_rows(two_runs, stream):
-    assert _ids(two_runs["duckdb"], "jira", stream) == _truth(two_runs["site"], stream)
+    assert _ids(two_runs["duckdb"][True], "jira", stream) == _truth(two_runs["site"], stream)
+
+
+@pytest.mark.parametrize("stream", ["issues", "comments", "worklogs"])
+def test_target_duckdb_without_hard_delete_keeps_each_tombstone(two_runs, stream):
+    query, expected = two_runs["duckdb"][False], two_runs["changes"]["tombstones"][stream]
+    assert _ids(query, "jira", stream, f"{DELETED_AT} IS NOT NULL") == {key[0] for key in expected}
+    assert _ids(query, "jira", stream, f"{DELETED_AT} IS NULL") == _truth(two_runs["site"], stream)
+
+
+def test_target_duckdb_ignores_activate_version(two_runs):
+    version = two_runs["changes"]["version"]
+    assert version in _ids(two_runs["duckdb"][True], "jira", "project_versions")  # as the README's table says
 
 
 def test_a_deleted_version_goes_through_activate_version(two_runs):

@@ -86,6 +86,8 @@ class WrittenIds:
                 children.setdefault(stream, []).append((issue_id, child))
             self.db.execute(f"DELETE FROM issues WHERE id IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM children WHERE issue IN ({marks})", chunk)
+        for _, link in children.get("issue_links", []):
+            self.forget_child("issue_links", link)  # a link is on its other issue's list too: reported once
         return children
 
     def children_of(self, issue_id: int, stream: str) -> list[str]:

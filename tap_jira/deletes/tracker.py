@@ -31,7 +31,8 @@ WORKLOGS_KEY = "deleted_since"  # in the worklogs stream's state: epoch ms of th
 
 # What a failed read raises once the client's retries are spent: the part of the
 # deletes it was for is skipped, the run goes on.
-READ_FAILED = (TapJiraError, RetriableAPIError, requests.RequestException, OSError)
+READ_FAILED = (TapJiraError, RetriableAPIError, requests.RequestException, OSError,
+               AttributeError, KeyError, TypeError, ValueError)  # an answer of another shape than documented
 
 logger = logging.getLogger("tap-jira")
 
@@ -176,7 +177,9 @@ def _children_now(stream: str, issue: dict[str, Any], rows: list[dict[str, Any]]
         if not isinstance((issue.get("fields") or {}).get("issuelinks"), list):
             return None
         return [str(row["id"]) for row in derived.issue_links(issue)]
-    return [str(row["sprintId"]) for row in derived.sprint_issues(issue)]
+    # No sprint at all now: the field may be hidden or out of the issue's context, which
+    # Jira does not tell apart from an issue taken out of its last sprint.
+    return [str(row["sprintId"]) for row in derived.sprint_issues(issue)] or None
 
 
 def _tombstone(stream: str, issue_id: str, child: str, at: str) -> dict[str, Any]:

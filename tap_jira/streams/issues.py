@@ -214,7 +214,7 @@ class IssuesStream(JiraStream):
             state[LINEAGE_KEY] = uuid.uuid4().hex
         try:
             return DeleteTracker(self.run.client, self.run.settings, self.wanted_children, state[LINEAGE_KEY])
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, RuntimeError, sqlite3.Error) as error:  # RuntimeError: an unknown ~user
             self.logger.warning("Deletes of issues, comments, links and sprint memberships are not tracked this run: "
                                 "the store cannot be opened (%s); set config key `deletes_store_dir` to a writable "
                                 "directory", error)
