@@ -307,3 +307,25 @@ def test_two_jobs_on_one_machine_each_get_every_delete(tmp_path):
         site.clock_offset = timedelta(hours=1)
         for job, state in states.items():
             assert tombstones(run_tap(tmp_path / f"{job}2", config, state=state), "issues") == {(doomed,)}, job
+
+
+def test_doubtful_absences_are_not_deleted(tmp_path):
+    """An issue that had a security level, once gone, and links when issue linking is off
+    (issues carry no `issuelinks`), are not reported."""
+    with JiraEmulator(seed=8, issues=60, projects=2, users=10) as emulator:
+        site = emulator.site
+        secured = site.issues[4]
+        secured.static_fields["security"] = {"id": "10000", "name": "Staff only", "description": ""}
+        config = emulator.config("basic", deletes_census_hours=0)
+        first = run_tap(tmp_path / "tap1", config)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert first.records("issue_links")
+        site.delete_issue(secured.id)  # or hidden by its level: Jira answers the same
+        for issue in site.issues:
+            issue.static_fields.pop("issuelinks", None)
+            site.touch(issue.id, site.now())
+        site.clock_offset = timedelta(hours=1)
+        second = run_tap(tmp_path / "tap2", config, state=first.final_state)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert not tombstones(second, "issues") and not tombstones(second, "issue_links")
+        assert "1 issue(s) with a security level are gone" in second.stderr
