@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.bound import in_flight_profile, lower_bound, timeline
 from benchmarks.process import Measured, measure
 from jira_emulator import JiraEmulator
 
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-item-ms", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--only", nargs="*", help="run only the connectors whose names contain these words")
+    parser.add_argument("--timeline", action="store_true", help="print tap-jira's requests, one a line")
     args = parser.parse_args(argv)
     peers = [p for p in PEERS if not args.only or any(word in p.name for word in args.only)]
     for peer in peers:
@@ -208,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                   + f" {'complete':>8} {'RSS MiB':>7} {'CPU s':>6} {'429s':>5}")
         print(header)
         ours_wall = None
+        bound = None
+        log: list = []
         ok = True
         for peer in peers:
             with tempfile.TemporaryDirectory() as folder:
@@ -218,12 +222,22 @@ def main(argv: list[str] | None = None) -> int:
             complete = measured.exit == 0 and all(len(ids[f]) == truth[f] for f in FAMILIES)
             if peer.venv is None:
                 ours_wall, ok = measured.wall, complete
+                log = list(emulator.requests)
+                bound = lower_bound(log, args.issues, emulator.latency)
             ratio = f"{measured.wall / ours_wall:.1f}" if ours_wall else "-"
             print(f"{peer.name:<27} {measured.exit:>4} {measured.wall:>7.1f} {ratio:>6} {requests:>8} "
                   f"{requests * 1000 / args.issues:>7.1f} "
                   + " ".join(f"{len(ids[f]):>5}/{truth[f]:<5}" for f in FAMILIES)
                   + f" {'yes' if complete else 'NO':>8} {measured.rss_mib:>7.0f} {measured.cpu:>6.1f} "
                   f"{emulator.burst.refused - refused_before:>5}", flush=True)
+        if bound is not None:
+            print(f"\nlower bound {bound.seconds:.2f} s (myself {bound.myself:.2f} + id pages {bound.id_pages:.2f} + "
+                  f"bulk fetch {bound.bulk_fetch:.2f} + children {bound.children:.2f}); tap-jira at "
+                  f"{ours_wall / bound.seconds:.2f}x of it" if ours_wall else "")
+            print("tap-jira's requests in flight, share of its run: " + ", ".join(
+                f"{level}: {share:.0%}" for level, share in in_flight_profile(log).items()))
+            if args.timeline:
+                print("\n".join(timeline(log)))
     return 0 if ok else 1
 
 

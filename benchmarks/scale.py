@@ -21,6 +21,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.bound import lower_bound
 from benchmarks.process import measure
 from jira_emulator import JiraEmulator
 
@@ -55,7 +56,8 @@ def run_once(emulator: JiraEmulator, workers: int, folder: Path) -> dict:
     output.unlink()
     return {"exit": measured.exit, "wall": measured.wall, "rss": measured.rss_mib, "cpu": measured.cpu,
             "requests": sum(emulator.request_counts().values()),
-            "records": records, "refused": emulator.burst.refused}
+            "records": records, "refused": emulator.burst.refused,
+            "bound": lower_bound(list(emulator.requests), len(emulator.site.issues), emulator.latency).seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"cores: {os.cpu_count()}; latency {args.latency_ms:g} ms + {args.per_item_ms:g} ms per item")
     print(f"{'issues':>7} {'workers':>7} {'wall s':>7} {'issues/s':>8} {'requests':>8} {'per 1k':>6} "
-          f"{'RSS MiB':>7} {'CPU s':>6} {'429s':>5}  complete")
+          f"{'RSS MiB':>7} {'CPU s':>6} {'429s':>5} {'bound s':>7} {'x bound':>7}  complete")
     ok = True
     for size in args.sizes:
         with JiraEmulator(seed=args.seed, issues=size) as emulator, tempfile.TemporaryDirectory() as folder:
@@ -80,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 ok &= complete
                 print(f"{size:>7} {workers:>7} {result['wall']:>7.1f} {size / result['wall']:>8.0f} "
                       f"{result['requests']:>8} {result['requests'] * 1000 / size:>6.1f} {result['rss']:>7.0f} "
-                      f"{result['cpu']:>6.1f} {result['refused']:>5}  {'yes' if complete else 'NO'}", flush=True)
+                      f"{result['cpu']:>6.1f} {result['refused']:>5} {result['bound']:>7.2f} "
+                      f"{result['wall'] / result['bound']:>7.2f}  {'yes' if complete else 'NO'}", flush=True)
     return 0 if ok else 1
 
 

@@ -1,7 +1,8 @@
 """A small but real JQL parser and evaluator: the subset connectors send.
 
 Supported: ``field op value`` clauses on dates (updated, created, resolved),
-project, key/issuekey, id, status, issuetype/type and summary (``~``); ``IN`` /
+project, key/issuekey, id (also ``<``, ``<=``, ``>``, ``>=``), status, issuetype/type and summary
+(``~``); ``IN`` /
 ``NOT IN`` lists; ``IS [NOT] EMPTY``; AND, OR, NOT, parentheses; ORDER BY.
 Date literals follow Jira: ``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd HH:mm"``, date-only
 forms (midnight), unquoted numbers as epoch milliseconds, and relative offsets
@@ -201,6 +202,11 @@ class _Parser:
         if op == "~":
             needle = self.single_value().lower()
             return lambda issue: needle in str(_field_value(issue, field) or "").lower()
+        if field == "id" and op in (">", ">=", "<", "<="):  # Jira orders issue ids (and keys) too
+            text = self.single_value()
+            if not text.isdigit():
+                raise JqlError(f"The value '{text}' does not exist for the field 'id'.")
+            return _compare_ids(op, int(text))
         if op not in ("=", "!="):
             raise JqlError(f"The operator '{op}' is not supported by the '{field}' field.")
         values = [self.resolve(field, self.single_value())]
@@ -285,6 +291,12 @@ def _field_value(issue: Issue, field: str) -> Any:
 def _matches_any(issue: Issue, field: str, values: list[str]) -> bool:
     actual = str(_field_value(issue, field)).lower()
     return any(actual == v.lower() for v in values)
+
+
+def _compare_ids(op: str, bound: int) -> Callable[[Issue], bool]:
+    ops: dict[str, Callable[[int], bool]] = {">": lambda a: a > bound, ">=": lambda a: a >= bound,
+                                            "<": lambda a: a < bound, "<=": lambda a: a <= bound}
+    return lambda issue: ops[op](int(issue.id))
 
 
 def _compare(field: str, op: str, bound: datetime) -> Callable[[Issue], bool]:

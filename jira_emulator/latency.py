@@ -25,10 +25,19 @@ class LatencyModel:
     def delay(self, body: Any) -> float:
         if not self.base_ms and not self.per_item_ms:
             return 0.0
-        items = len(body) if isinstance(body, list) else 0
-        if isinstance(body, dict):
-            items = sum(len(body[key]) for key in ITEM_KEYS if isinstance(body.get(key), list))
-        return (self.base_ms + self.per_item_ms * items) / 1000
+        return self.seconds(items(body))
+
+    def seconds(self, item_count: int) -> float:
+        return (self.base_ms + self.per_item_ms * item_count) / 1000
+
+
+def items(body: Any) -> int:
+    """The items an answer carries: a bare list's length, else its item lists' lengths."""
+    if isinstance(body, list):
+        return len(body)
+    if isinstance(body, dict):
+        return sum(len(body[key]) for key in ITEM_KEYS if isinstance(body.get(key), list))
+    return 0
 
 
 @dataclass

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import routes, wire
+from . import latency, routes, wire
 from .auth import ANONYMOUS, Credentials, authenticate
 from .data import Site
 from .datacenter import to_v2
@@ -52,6 +52,9 @@ class LoggedRequest:
     at: float = 0.0  # time.monotonic() when it arrived
     fault: str | None = None  # the fault injected instead of (or into) the answer
     query: str = ""  # the query string as sent
+    items: int = 0  # items the answer carried (what the latency model charges for)
+    held: float = 0.0  # seconds the latency model held the answer
+    agent: str = ""  # the User-Agent header: which client sent it, when several share the emulator
 
     @property
     def name(self) -> str:
@@ -254,9 +257,11 @@ class _Handler(BaseHTTPRequestHandler):
                                       "X-RateLimit-Remaining": "0"})
         if site.flavour == "datacenter" and route is not None and route.scope:
             response.body = to_v2(response.body, site)
-        time.sleep(emulator.latency.delay(response.body))
+        held = emulator.latency.delay(response.body)
+        time.sleep(held)
         emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway, arrived,
-                                   fault.kind if fault else None, url.query))
+                                   fault.kind if fault else None, url.query, latency.items(response.body), held,
+                                   self.headers.get("User-Agent") or ""))
         self._send(response, truncate=fault is not None and fault.kind == "truncate",
                    trickle=fault.delay if fault is not None and fault.kind == "trickle" else 0.0)
 

@@ -43,7 +43,17 @@ def incremental_issue_query(
         clauses.append("project in (" + ", ".join(quote(key) for key in projects) + ")")
     if extra:
         clauses.append(f"({extra})")
-    return " AND ".join(clauses) + " ORDER BY updated ASC"
+    return " AND ".join(clauses) + ORDER_SUFFIX
+
+
+ORDER_SUFFIX = " ORDER BY updated ASC"
+
+
+def id_range(query: str, low: int | None, high: int | None) -> str:
+    """`query` (as incremental_issue_query writes it) narrowed to ids in [low, high)."""
+    body = query[:-len(ORDER_SUFFIX)] if query.endswith(ORDER_SUFFIX) else query
+    bounds = ([f"id >= {low}"] if low is not None else []) + ([f"id < {high}"] if high is not None else [])
+    return " AND ".join([body, *bounds]) + ORDER_SUFFIX
 
 
 def filter_problem(text: str) -> str | None:

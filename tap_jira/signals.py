@@ -10,6 +10,7 @@ waits for, so the last line on stdout is always whole.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ import threading
 from types import FrameType
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.singerlib import Message
+from singer_sdk.singerlib import Message, SingerMessageType
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # Held while a message is written to stdout (see `GuardedWriter`): the run ends between
@@ -25,6 +26,11 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 OUTPUT_LOCK = threading.Lock()
 # A reader that stopped reading (a dead target) must not keep the tap from ending.
 FLUSH_SECONDS = 3.0
+# RECORD messages wait here, whole, until this much is pending or any other message
+# (STATE, SCHEMA, ...) comes: one write a few hundred records instead of one each.
+# A STATE is never written before the records it follows.  Guarded by OUTPUT_LOCK.
+PENDING_BYTES = 1 << 16
+_pending = bytearray()
 
 
 def install() -> None:
@@ -43,6 +49,7 @@ def _stop(number: int, frame: FrameType | None) -> None:
 def _exit(number: int) -> None:
     OUTPUT_LOCK.acquire(timeout=FLUSH_SECONDS)
     try:
+        _drain()
         sys.stdout.flush()
     except (ValueError, OSError):
         pass  # stdout closed: what reached it stands
@@ -51,22 +58,53 @@ def _exit(number: int) -> None:
     os._exit(128 + number)
 
 
+def _drain() -> None:
+    """Write what is pending (under OUTPUT_LOCK), looping over partial writes."""
+    if not _pending:
+        return
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    data = memoryview(_pending)
+    sys.stdout.flush()  # anything printed before, in order
+    try:
+        while data:
+            data = data[os.write(descriptor, data):]
+    finally:
+        data.release()
+        _pending.clear()
+
+
+def _drain_at_exit() -> None:
+    if OUTPUT_LOCK.acquire(timeout=FLUSH_SECONDS):
+        try:
+            _drain()
+        except OSError:
+            pass  # stdout closed: what reached it stands
+        finally:
+            OUTPUT_LOCK.release()
+
+
+atexit.register(_drain_at_exit)  # a run that ends on an error still writes the records before it
+
+
 class GuardedWriter(MsgSpecWriter):
     """The SDK's msgspec writer, each message written whole under `OUTPUT_LOCK`.
 
     The bytes go to the file descriptor directly, looping over partial writes: a
     signal that lands while a long line waits on a full pipe made Python's buffered
-    stdout drop the rest of the line (measured: lines cut at 4 KiB boundaries).  The
-    SDK flushes after every message anyway, so this costs no extra system calls."""
+    stdout drop the rest of the line (measured: lines cut at 4 KiB boundaries).
+    RECORDs are gathered into one write (see PENDING_BYTES): the SDK flushes after
+    every message, a system call per record."""
 
     def write_message(self, message: Message) -> None:
         with OUTPUT_LOCK:
             try:
-                descriptor = sys.stdout.fileno()
+                sys.stdout.fileno()
             except (AttributeError, OSError, ValueError):
                 super().write_message(message)  # stdout redirected in-process (the SDK's test suite)
                 return
-            data = memoryview(self.format_message(message))
-            sys.stdout.flush()  # anything printed before, in order
-            while data:
-                data = data[os.write(descriptor, data):]
+            _pending.extend(self.format_message(message))
+            if message.type != SingerMessageType.RECORD or len(_pending) >= PENDING_BYTES:
+                _drain()

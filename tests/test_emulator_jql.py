@@ -81,3 +81,14 @@ def test_relative_dates_count_back_from_now(site):
     now = datetime(2026, 11, 1, tzinfo=UTC)
     recent = jql.parse('updated >= "-2d"', site, ZoneInfo("UTC"), now=now).run(site.issues)
     assert {i.id for i in recent} == {i.id for i in site.issues if i.updated >= now - timedelta(days=2)}
+
+
+def test_issue_ids_compare_as_numbers(site):
+    every = sorted(int(issue.id) for issue in site.issues)
+    low, high = every[10], every[20]
+    found = jql.parse(f"id >= {low} AND id < {high} ORDER BY id", site, ZoneInfo("UTC")).run(site.issues)
+    assert [int(issue_id) for issue_id in ids(found)] == every[10:20]
+    above = jql.parse(f"id > {every[-2]}", site, ZoneInfo("UTC")).run(site.issues)
+    assert ids(above) == [str(every[-1])]
+    with pytest.raises(jql.JqlError):
+        jql.parse("id >= ENG-1", site, ZoneInfo("UTC"))

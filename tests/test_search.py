@@ -18,6 +18,7 @@ from tap_jira.progress import Progress
 from tap_jira.search import window
 from tap_jira.search.cloud import CloudSearch
 from tap_jira.search.datacenter import DataCenterSearch
+from tap_jira.search.recovery import shifted_out, sliced_window_ids
 from tap_jira.settings import Settings
 from tap_jira.timestamps import JiraClock
 
@@ -158,3 +159,20 @@ def test_cloud_leaves_issues_edited_after_their_id_page_to_the_next_window():
     assert edited and not set(edited) & set(read)
     assert read == [issue_id for issue_id in in_updated_order(emulator) if issue_id not in edited]
     assert source.missed() == []  # outside the window now: the next run's window reads them
+
+
+def test_the_second_id_pass_searches_id_ranges_side_by_side_and_misses_no_id_outside_them():
+    with JiraEmulator(seed=8, issues=730, projects=3, users=10, boards=1) as emulator:
+        client = client_for(emulator)
+        query, _ = window_of(client)
+        every = sorted(int(issue.id) for issue in emulator.site.issues)
+        skipped = {every[0], every[1], every[365], every[-1]}  # below, inside and above the ranges
+        paged = [issue_id for issue_id in every if issue_id not in skipped]
+        emulator.latency.base_ms = 300
+        emulator.reset_log()
+        missed = shifted_out(sliced_window_ids(client, query, paged, workers=4, per_slice=100), set(paged))
+        searches = [entry for entry in emulator.requests if entry.endpoint == "/rest/api/3/search/jql"]
+    assert sorted(int(issue_id) for issue_id in missed) == sorted(skipped)
+    assert len(searches) == 4 and sum(entry.items for entry in searches) == len(every)
+    # side by side: every range's search was held while every other one was
+    assert max(entry.at for entry in searches) < min(entry.at + entry.held for entry in searches)

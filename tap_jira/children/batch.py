@@ -110,9 +110,10 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
     return collected
 
 
-# A batch's children are fetched while the next batch is read; with one batch read
-# ahead (see IssuesStream.get_records), two batches' fetches can overlap.
-CHILD_FETCH_THREADS = 2
+# Batches read ahead of the one being written (see IssuesStream.get_records): their
+# issues and children are fetched meanwhile, each batch's children on a thread of its own.
+BATCHES_AHEAD = 3
+CHILD_FETCH_THREADS = BATCHES_AHEAD + 1
 Children = dict[str, list[dict[str, Any]]]
 
 

@@ -11,9 +11,14 @@ once the whole window is read).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+# The ceiling is asked for at every record; Jira's clock read that long ago is still a
+# safe one (only lower).
+CEILING_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class ChildHandoff:
     searched_until: str | None = None
     # The latest value any bookmark of the search may take (see IssuesStream.bookmark_ceiling).
     ceiling: Callable[[], str] | None = None
+    _ceiling_read: tuple[float, str] | None = None  # (monotonic time, value)
 
     def publish(self, records: dict[str, list[dict[str, Any]]], issue_keys: dict[str, str], high_water: str,
                 state: dict[str, dict[str, Any]] | None = None) -> None:
@@ -44,4 +50,9 @@ class ChildHandoff:
 
     def bookmark_ceiling(self) -> str | None:
         """The ceiling for the issues stream and its children alike (None before the search starts)."""
-        return self.ceiling() if self.ceiling is not None else None
+        if self.ceiling is None:
+            return None
+        now = time.monotonic()
+        if self._ceiling_read is None or now - self._ceiling_read[0] >= CEILING_SECONDS:
+            self._ceiling_read = (now, self.ceiling())
+        return self._ceiling_read[1]

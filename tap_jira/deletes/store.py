@@ -90,19 +90,26 @@ class WrittenIds:
             self.forget_child("issue_links", link)  # a link is on its other issue's list too: reported once
         return children
 
-    def children_of(self, issue_id: int, stream: str) -> list[str]:
-        return [child for (child,) in self.db.execute(
-            "SELECT child FROM children WHERE issue = ? AND stream = ?", (issue_id, stream))]
+    def children_of(self, issue_ids: list[int], stream: str) -> dict[int, set[str]]:
+        """Issue id -> its `stream` children as last written (issues with none left out)."""
+        found: dict[int, set[str]] = {}
+        for chunk, marks in _chunks(issue_ids):
+            for issue_id, child in self.db.execute(
+                    f"SELECT issue, child FROM children WHERE stream = ? AND issue IN ({marks})", [stream, *chunk]):
+                found.setdefault(issue_id, set()).add(child)
+        return found
 
     def forget_child(self, stream: str, child: str) -> None:
         """A child reported deleted: off every issue's list (a link is on both of its issues)."""
         self.db.execute("DELETE FROM children WHERE stream = ? AND child = ?", (stream, child))
 
-    def set_children(self, issue_id: int, stream: str, children: Iterable[str]) -> None:
-        """The issue's `stream` children now (its complete list, just read)."""
-        self.db.execute("DELETE FROM children WHERE issue = ? AND stream = ?", (issue_id, stream))
+    def set_children(self, stream: str, children: dict[int, list[str]]) -> None:
+        """Each issue's `stream` children now (its complete list, just read)."""
+        issue_ids = list(children)
+        for chunk, marks in _chunks(issue_ids):
+            self.db.execute(f"DELETE FROM children WHERE stream = ? AND issue IN ({marks})", [stream, *chunk])
         self.db.executemany("INSERT OR IGNORE INTO children (issue, stream, child) VALUES (?, ?, ?)",
-                            ((issue_id, stream, child) for child in children))
+                            ((issue_id, stream, child) for issue_id, now in children.items() for child in now))
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterator[tuple[list[int], str]]:

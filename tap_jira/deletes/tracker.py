@@ -82,19 +82,22 @@ class DeleteTracker:
         for stream in TRACKED:
             if stream not in children:
                 continue
+            comments_by_issue = _by_issue(children[stream]) if stream == "comments" else {}
+            now: dict[int, list[str]] = {}
             for issue in issues:
                 issue_id = str(issue["id"])
                 if stream == "comments" and issue_id in unread:
                     continue  # not read this time (gone since the search): nothing known
-                current = _children_now(stream, issue, children[stream])
-                if current is None:
-                    continue  # the issue did not say (its field absent): nothing known
-                gone = set(self.store.children_of(int(issue_id), stream)) - set(current)
-                for child in sorted(gone):
-                    children[stream].append(_tombstone(stream, issue_id, child, at))
+                current = _children_now(stream, issue, comments_by_issue.get(issue_id, []))
+                if current is not None:  # None: the issue did not say (its field absent), nothing known
+                    now[int(issue_id)] = current
+            before = self.store.children_of(list(now), stream)
+            for number, current in now.items():
+                for child in sorted(before.get(number, set()) - set(current)):
+                    children[stream].append(_tombstone(stream, str(number), child, at))
                     if stream == "issue_links":
                         self.store.forget_child(stream, child)  # off its other issue's list too: once
-                self.store.set_children(int(issue_id), stream, current)
+            self.store.set_children(stream, now)
 
     def at_end(self, query: str, issues_state: dict[str, Any], worklogs_state: dict[str, Any] | None) -> EndOfRun:
         """Deleted worklogs (when the worklogs stream is selected: its state given), and,
@@ -166,12 +169,18 @@ class DeleteTracker:
                     "%d held back", result.in_scope, len(result.deleted), result.moved_out, result.held)
 
 
-def _children_now(stream: str, issue: dict[str, Any], rows: list[dict[str, Any]]) -> list[str] | None:
-    """The ids of the issue's `stream` children as just read (None: the issue did not say)."""
-    issue_id = str(issue["id"])
+def _by_issue(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(str(row.get("issueId")), []).append(row)
+    return grouped
+
+
+def _children_now(stream: str, issue: dict[str, Any], comments: list[dict[str, Any]]) -> list[str] | None:
+    """The ids of the issue's `stream` children as just read (None: the issue did not say);
+    `comments`: the comment rows of this issue."""
     if stream == "comments":
-        return [str(row["id"]) for row in rows if row.get("issueId") == issue_id and row.get("id") is not None
-                and DELETED_AT not in row]
+        return [str(row["id"]) for row in comments if row.get("id") is not None and DELETED_AT not in row]
     if stream == "issue_links":
         # Absent when an admin turned issue linking off: that deletes no link.
         if not isinstance((issue.get("fields") or {}).get("issuelinks"), list):

@@ -19,7 +19,7 @@ from typing import Any
 from .. import timestamps
 from ..api.client import JiraClient
 from ..read_ahead import read_ahead
-from .recovery import STREAM, shifted_out, window_id_pages, window_ids
+from .recovery import STREAM, shifted_out, sliced_window_ids, window_id_pages
 from .window import FUTURE_MARGIN
 
 BULKFETCH_ISSUES = 100  # POST /issue/bulkfetch takes at most 100 ids
@@ -69,7 +69,8 @@ class CloudSearch:
             progress.expect(STREAM, len(paged), final=False)
             yield ids
         progress.expect(STREAM, len(paged))
-        self._missed = shifted_out(window_ids(self.client, self.query), set(paged))
+        self._missed = shifted_out(sliced_window_ids(self.client, self.query, sorted(paged), self.workers),
+                                   set(paged))
 
     def _bulkfetch(self, ids: array[int]) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"issueIdsOrKeys": [str(issue_id) for issue_id in ids], "fields": self.fields}

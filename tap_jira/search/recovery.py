@@ -4,17 +4,21 @@ An issue edited during the search leaves the window (it is now newer than its en
 If a page token is an offset, as Data Center's startAt is (Cloud's token is opaque),
 every later issue then shifts one place and one is never served.  One id-only pass
 over the same window once paging is over (5000 ids a page on Cloud) finds them; it
-is usually empty.  Cloud runs it while its bulk fetches are still in flight.
+is usually empty.  Cloud runs it while its bulk fetches are still in flight, as
+disjoint id ranges searched side by side (`sliced_window_ids`): one page each instead
+of a chain of pages that would end the run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from singer_sdk.pagination import BaseAPIPaginator
 
+from .. import jql
 from ..api.client import JiraClient
 from ..api.pagination import NextPageTokenPaginator, StartAtTotalPaginator
 from ..errors import JiraAPIError
@@ -50,6 +54,23 @@ def window_id_pages(client: JiraClient, query: str) -> Iterator[list[str]]:
 
 def window_ids(client: JiraClient, query: str) -> Iterator[str]:
     return (issue_id for page in window_id_pages(client, query) for issue_id in page)
+
+
+def sliced_window_ids(client: JiraClient, query: str, paged: Sequence[int], workers: int,
+                      per_slice: int = SEARCH_PAGE_CAP) -> list[str]:
+    """The window's ids again, searched as id ranges side by side (at most `workers`),
+    each about `per_slice` of the ids `paged` (sorted) read before.  The ranges cover
+    every id, below the first and above the last included, so an issue that paging
+    skipped is in one."""
+    slices = max(1, min(workers, -(-len(paged) // per_slice)))
+    cuts = [paged[len(paged) * part // slices] for part in range(1, slices)]
+    edges = [None, *cuts, None]
+    ranges = [jql.id_range(query, low, high) for low, high in zip(edges, edges[1:], strict=False)]
+    if len(ranges) == 1:
+        return list(window_ids(client, query))
+    with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="id-slices") as pool:
+        return [issue_id for ids in pool.map(lambda narrowed: list(window_ids(client, narrowed)), ranges)
+                for issue_id in ids]
 
 
 def shifted_out(window_ids: Iterable[str], read: Container[int]) -> list[str]:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 class IssueChildStream(JiraStream):
     parent_stream_type = IssuesStream
+    JSON_RECORDS = True  # decoded JSON and text (see LeanRecordOutput)
     state_partitioning_keys = ()  # one bookmark per stream, not one per batch or issue
     primary_keys: tuple[str, ...] = ("id",)
     replication_key = "updated"

@@ -18,6 +18,7 @@ from typing_extensions import override
 
 from .. import field_names, field_types, jql, timestamps, validation
 from ..children import batches, children_to_read, collect_children
+from ..children.batch import BATCHES_AHEAD
 from ..children.fetch import ChildFetcher
 from ..children.inline import issue_fields, strip_envelopes
 from ..deletes.tracker import CENSUS_KEY, LINEAGE_KEY, WORKLOGS_KEY, DeleteTracker
@@ -45,6 +46,7 @@ class IssuesStream(JiraStream):
     threads.  Server/Data Center: ``/search`` with startAt/total."""
 
     name = "issues"
+    JSON_RECORDS = True  # decoded JSON and text (see LeanRecordOutput)
     path = "/search/jql"  # never paged by the SDK: the search sources (tap_jira.search) choose the endpoint
     primary_keys = ("id",)
     replication_key = "updated"
@@ -197,8 +199,8 @@ class IssuesStream(JiraStream):
         def children_of(issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             return collect_children(issues, wanted, fetcher) if issues else {}
 
-        # The next batch (issues and children) is fetched while this one is written.
-        for issues, children in read_ahead(batches(source.issues(), wanted, children_of), ahead=1,
+        # The next batches (issues and children) are fetched while this one is written.
+        for issues, children in read_ahead(batches(source.issues(), wanted, children_of), ahead=BATCHES_AHEAD,
                                            name="issue-batches"):
             yield from self._emit_batch(issues, children.result())
         missed = read_one_by_one(client, source.missed(), fields, expand)
