@@ -96,7 +96,11 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
             children = fetched.get(issue_id, []) if issue_id in missing else inline[issue_id].records
             if stream == "changelogs" and issue_id not in missing:
                 children = children[::-1]  # the inline changelog is newest first; keep oldest first
-            records.extend({**child, "issueId": issue_id} for child in children)
+            # Tagged in place, not copied: the issue record drops its embedded children
+            # (strip_envelopes), and copying every history cost about 5% of the tap's CPU.
+            for child in children:
+                child["issueId"] = issue_id
+            records.extend(children)
         collected[stream] = records
     for stream, from_histories in HISTORY_STREAMS.items():
         if stream in streams:
