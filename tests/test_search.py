@@ -113,10 +113,92 @@ def test_a_source_reads_every_issue_once_in_updated_order_with_the_fields_asked(
         assert source.missed() == []
         assert all("comment" in issue["fields"] and "worklog" not in issue["fields"] for issue in issues)
         served = emulator.request_counts()
-    if flavour == "cloud":  # 1 id page + 8 bulk fetches, then the 1-page recovery pass
-        assert served["POST /rest/api/3/search/jql"] == 2 and served["POST /rest/api/3/issue/bulkfetch"] == 8
+    if flavour == "cloud":  # the first id page holds the window: no other id page, no recovery pass
+        assert served["POST /rest/api/3/search/jql"] == 1 and served["POST /rest/api/3/issue/bulkfetch"] == 8
     else:  # 8 pages of 100, then the id pass (1000 a page)
         assert served["POST /rest/api/2/search"] == 8 + 1
+
+
+def test_a_datacenter_window_read_in_one_page_needs_no_recovery_pass():
+    with JiraEmulator(seed=5, issues=300, projects=2, users=10, boards=1, flavour="datacenter") as emulator:
+        client = client_for(emulator, page_size=1000)
+        query, _ = window_of(client)
+        source = DataCenterSearch(client, query, issue_fields(set()), [])
+        read = [str(issue["id"]) for issue in source.issues()]
+        assert source.missed() == []
+        served = emulator.request_counts()
+    assert read == in_updated_order(emulator) and served["POST /rest/api/2/search"] == 1
+
+
+def searches_and_fetches(emulator: JiraEmulator) -> tuple[list, list]:
+    log = list(emulator.requests)
+    return ([entry for entry in log if entry.endpoint == "/rest/api/3/search/jql"],
+            [entry for entry in log if entry.endpoint == "/rest/api/3/issue/bulkfetch"])
+
+
+@pytest.mark.parametrize("full_load", [True, False])
+def test_bulk_fetches_start_from_a_short_first_id_page_and_no_issue_is_fetched_twice(full_load):
+    with JiraEmulator(seed=9, issues=2600, projects=3, users=10, boards=1) as emulator:
+        client = client_for(emulator, max_workers=4)
+        query, end = window_of(client)
+        emulator.latency.per_item_ms = 0.5  # a 2600-id page is held 1.3 s, a 1000-id one 0.5 s
+        emulator.reset_log()
+        source = CloudSearch(client, query, issue_fields(set()), [], workers=4, end=end, full_load=full_load)
+        read = [str(issue["id"]) for issue in source.issues()]
+        assert source.missed() == []
+        searches, fetches = searches_and_fetches(emulator)
+    assert read == in_updated_order(emulator)
+    # one short page, one full page that holds the window (so no recovery pass); each issue fetched once
+    assert sorted(entry.items for entry in searches) == [1000, 2600]
+    assert len(fetches) == 26 and sum(entry.items for entry in fetches) == 2600
+    short, full = sorted(searches, key=lambda entry: entry.items)
+    first_fetch = min(entry.at for entry in fetches)
+    assert short.at + short.held <= first_fetch < full.at + full.held  # fetching began before the full page was in
+    if full_load:  # the full page was asked for beside the short one, not after it
+        assert full.at < short.at + short.held
+    else:  # an incremental window usually fits the short page: the full one only once it did not
+        assert full.at >= short.at + short.held
+
+
+def test_a_full_load_whose_window_fits_the_short_page_still_reads_every_issue_once():
+    with JiraEmulator(seed=10, issues=400, projects=2, users=10, boards=1) as emulator:
+        client = client_for(emulator)
+        query, end = window_of(client)
+        emulator.reset_log()
+        source = CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end, full_load=True)
+        read = [str(issue["id"]) for issue in source.issues()]
+        assert source.missed() == []
+        _, fetches = searches_and_fetches(emulator)
+    assert read == in_updated_order(emulator) and len(fetches) == 4
+
+
+def test_cloud_recovery_still_finds_issues_shifted_between_full_pages_behind_the_short_page():
+    with JiraEmulator(seed=11, issues=5300, projects=3, users=10, boards=1) as emulator:
+        site = emulator.site
+        client = client_for(emulator, max_workers=2)
+        query, end = window_of(client)
+        in_order = in_updated_order(emulator)
+        edited = [site.issues_by_id[issue_id] for issue_id in in_order[4000:4003]]
+        served_pages: list[int] = []
+
+        def edit(page: int) -> None:  # after the first full page: later ids shift back past its end
+            served_pages.append(page)
+            if page == 1 and len(served_pages) == 2:
+                for issue in edited:
+                    site.touch(issue.id, site.now() - timedelta(hours=1))  # still inside the window
+
+        site.on_search_page = edit
+        emulator.reset_log()
+        source = CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end)
+        read = [str(issue["id"]) for issue in source.issues()]
+        site.on_search_page = None
+        missed = source.missed()
+        searches, _ = searches_and_fetches(emulator)
+    # (an issue moved inside the window past a page end is read twice: upserts by key absorb it)
+    assert missed and not set(missed) & set(read)
+    assert set(read) | set(missed) == {issue.id for issue in site.issues}
+    # the short page, two full pages, then the recovery pass as two id ranges side by side
+    assert len(searches) == 1 + 2 + 2
 
 
 def test_datacenter_recovery_finds_the_issues_that_edits_pushed_past_the_pages():
@@ -138,6 +220,37 @@ def test_datacenter_recovery_finds_the_issues_that_edits_pushed_past_the_pages()
         missed = source.missed()
     assert missed and not set(missed) & set(read)
     assert set(read) | set(missed) == {issue.id for issue in site.issues}
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_an_edit_that_empties_the_last_page_still_brings_the_recovery_pass(flavour):
+    # One issue more than a full page: the edit takes one of the first page out of the
+    # window, the second page comes back empty, and the issue that shifted into the
+    # first page's last place was never served.  Only one page held ids, yet two were read.
+    page = 5000 if flavour == "cloud" else 100
+    with JiraEmulator(seed=12, issues=page + 1, projects=2, users=10, boards=1, flavour=flavour) as emulator:
+        site = emulator.site
+        client = client_for(emulator, page_size=100, max_workers=2)
+        query, end = window_of(client)
+        in_order = in_updated_order(emulator)
+        edited = in_order[page // 2]  # past Cloud's short page: its bulk fetch comes after the edit
+        served: list[int] = []
+
+        def edit(number: int) -> None:  # after the page of `page` ids (on Cloud the short page comes first)
+            served.append(number)
+            if len(served) == (2 if flavour == "cloud" else 1):
+                site.touch(edited, site.now())  # out of the window: the next run reads it
+
+        site.on_search_page = edit
+        source = (CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end) if flavour == "cloud"
+                  else DataCenterSearch(client, query, issue_fields(set()), []))
+        read = [str(issue["id"]) for issue in source.issues()]
+        site.on_search_page = None
+        missed = source.missed()
+    assert in_order[page] not in read and missed == [in_order[page]]
+    # Data Center served the edited issue before the edit; Cloud's bulk fetch saw it newer than the window
+    expected = in_order if flavour == "datacenter" else [issue_id for issue_id in in_order if issue_id != edited]
+    assert sorted(read + missed) == sorted(expected)
 
 
 def test_cloud_leaves_issues_edited_after_their_id_page_to_the_next_window():

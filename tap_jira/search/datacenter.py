@@ -21,6 +21,7 @@ class DataCenterSearch:
         # The recovery pass compares against the issues read: ids as machine integers
         # in one buffer, 8 bytes each.
         self._read = array("q")
+        self._pages = 0
 
     def issues(self) -> Iterator[dict[str, Any]]:
         size = self.client.settings.page_size_for(DATACENTER_SEARCH_CAP)
@@ -39,6 +40,7 @@ class DataCenterSearch:
             total = body.get("total")
             if isinstance(total, int) and not isinstance(total, bool):
                 self.client.progress.expect(STREAM, total)  # the progress lines' expected count
+            self._pages += 1  # an empty page counts: the edit that emptied it may have skipped an issue
             issues = body.get("issues") or []
             if not issues:
                 return
@@ -47,6 +49,9 @@ class DataCenterSearch:
                 yield issue
 
     def missed(self) -> list[str]:
-        """Issues of the window that paging skipped: one id pass, once paging is over."""
+        """Issues of the window that paging skipped: one id pass, once paging is over
+        (none if one page was read: only paging on can skip an issue)."""
+        if self._pages <= 1:
+            return []
         read = set(self._read)
         return shifted_out(window_ids(self.client, self.query), read)

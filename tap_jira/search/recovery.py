@@ -4,9 +4,10 @@ An issue edited during the search leaves the window (it is now newer than its en
 If a page token is an offset, as Data Center's startAt is (Cloud's token is opaque),
 every later issue then shifts one place and one is never served.  One id-only pass
 over the same window once paging is over (5000 ids a page on Cloud) finds them; it
-is usually empty.  Cloud runs it while its bulk fetches are still in flight, as
-disjoint id ranges searched side by side (`sliced_window_ids`): one page each instead
-of a chain of pages that would end the run.
+is usually empty, and skipped when one page held the window (nothing could shift).
+Cloud runs it while its bulk fetches are still in flight, as disjoint id ranges
+searched side by side (`sliced_window_ids`): one page each instead of a chain of
+pages that would end the run.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ logger = logging.getLogger("tap-jira")
 
 
 def window_id_pages(client: JiraClient, query: str) -> Iterator[list[str]]:
-    """The window's issue ids, in `updated` order, a page at a time."""
+    """The window's issue ids, in `updated` order, a page at a time (the last may be empty)."""
     paginator: BaseAPIPaginator[Any]
     if client.site.cloud:
         url, paginator = client.site.rest + "/search/jql", NextPageTokenPaginator()
@@ -47,9 +48,20 @@ def window_id_pages(client: JiraClient, query: str) -> Iterator[list[str]]:
             return None, {"jql": query, "fields": ["id"], "maxResults": DATACENTER_SEARCH_CAP, "startAt": token or 0}
     for response in client.paginate("POST", url, paginator, page, stream=STREAM, hint=JQL_HINT):
         ids = [str(issue["id"]) for issue in response.json().get("issues") or []]
+        yield ids  # an empty last page too: whether a next page was asked for tells if one could be skipped
         if not ids:
             return
-        yield ids
+
+
+def first_id_page(client: JiraClient, query: str, size: int) -> tuple[list[str], bool]:
+    """The window's first `size` ids on Cloud (fewer if Jira pages shorter), and whether
+    more follow.  A page of its own, not the head of a token chain: whether a token may
+    be followed with another `maxResults` is not documented."""
+    body = client.request("POST", "/search/jql", body={"jql": query, "fields": ["id"], "maxResults": size},
+                          stream=STREAM, hint=JQL_HINT)
+    ids = [str(issue["id"]) for issue in body.get("issues") or []]
+    last = body.get("isLast") is True or not body.get("nextPageToken")
+    return ids, bool(ids) and not last
 
 
 def window_ids(client: JiraClient, query: str) -> Iterator[str]:

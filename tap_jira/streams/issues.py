@@ -190,7 +190,9 @@ class IssuesStream(JiraStream):
         expand = ["changelog"] if "changelogs" in wanted else []
         source: CloudSearch | DataCenterSearch
         if self.site.cloud:
-            source = CloudSearch(client, query, fields, expand, run.settings.max_workers, searched.end or now)
+            full_load = any(bookmark.value is None for bookmark in self.bookmarks())
+            source = CloudSearch(client, query, fields, expand, run.settings.max_workers, searched.end or now,
+                                 full_load=full_load)
         else:
             source = DataCenterSearch(client, query, fields, expand)
         fetcher = ChildFetcher(client)
