@@ -239,3 +239,36 @@ def test_wide_issues_arrive_with_every_custom_field_intact(tmp_path):
             assert {f: records[issue.id]["fields"][f] for f in generated} == expected
         set_values = sum(records[i.id]["fields"][f] is not None for i in site.issues for f in generated)
         assert 0.15 < set_values / (40 * 60) < 0.35  # one in four set, as on a real site
+
+
+def test_a_batchs_comments_worklogs_and_changelogs_are_fetched_side_by_side():
+    """A batch is emitted once its last child is in: its three child fetches must not queue."""
+    from tap_jira.children import collect_children
+    from tap_jira.children.fetch import ChildFetcher
+    from tap_jira.children.inline import issue_fields
+    from tap_jira.search.cloud import CloudSearch
+    from tests.test_search import client_for, window_of
+
+    wanted = {"comments", "worklogs", "changelogs"}
+    with JiraEmulator(seed=11, issues=400, projects=4, users=40) as emulator:
+        client = client_for(emulator)
+        query, end = window_of(client)
+        issues = list(CloudSearch(client, query, issue_fields(wanted), ["changelog"], workers=2, end=end).issues())
+        emulator.latency.base_ms = 300  # each child request is held long enough to see overlaps
+        emulator.reset_log()
+        children = collect_children(issues, wanted, ChildFetcher(client))
+        log = list(emulator.requests)
+    for stream in wanted:  # every child arrived, fetched or inline
+        assert Counter(child["id"] for child in children[stream]) == Counter(
+            child.id for issue in emulator.site.issues for child in getattr(issue, CHILDREN[stream]))
+    spans = {}
+    for entry in log:
+        stream = ("changelogs" if "changelog" in entry.endpoint else "worklogs" if "worklog" in entry.endpoint
+                  else "comments")
+        start, stop = spans.get(stream, (entry.at, entry.at + entry.held))
+        spans[stream] = (min(start, entry.at), max(stop, entry.at + entry.held))
+    # comments overflow only past the 100 an issue bulk fetch embeds: none does here
+    assert spans.keys() == {"worklogs", "changelogs"}
+    # side by side: each stream's first request went out before any other stream's fetching was over
+    first_stop = min(stop for _, stop in spans.values())
+    assert all(start < first_stop for start, _ in spans.values()), spans

@@ -80,13 +80,14 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
     """For each wanted child stream, every child of `issues`, each tagged with `issueId`
     (`streams` as `children_to_read` gives them)."""
     collected: dict[str, list[dict[str, Any]]] = {}
-    for stream in CHILD_STREAMS:
-        if stream not in streams:
-            continue
-        # Keyed by the id's text: some Jiras send ids as numbers, the bulk calls as strings.
-        inline = {str(issue["id"]): inline_children(issue, stream) for issue in issues}
-        missing = [issue_id for issue_id, found in inline.items() if not found.complete]
-        fetched = getattr(fetcher, stream)(missing) if missing else {}
+    # Keyed by the id's text: some Jiras send ids as numbers, the bulk calls as strings.
+    inline_of = {stream: {str(issue["id"]): inline_children(issue, stream) for issue in issues}
+                 for stream in CHILD_STREAMS if stream in streams}
+    missing_of = {stream: [issue_id for issue_id, found in inline.items() if not found.complete]
+                  for stream, inline in inline_of.items()}
+    fetched_of = fetch_side_by_side(fetcher, missing_of)
+    for stream, inline in inline_of.items():
+        missing, fetched = set(missing_of[stream]), fetched_of[stream]
         records: list[dict[str, Any]] = []
         if stream == "comments":
             collected[UNREAD_COMMENTS] = [{"issueId": issue_id} for issue_id in missing
@@ -112,6 +113,20 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
                 rows.update({tuple(row[key] for key in DERIVED_KEYS[stream]): row for row in derive(issue)})
             collected[stream] = list(rows.values())
     return collected
+
+
+def fetch_side_by_side(fetcher: ChildFetcher, missing_of: dict[str, list[str]]) -> dict[str, dict[str, list[dict]]]:
+    """Each stream's missing children, the streams fetched at the same time: a batch is
+    emitted once its last child is in, so its comments, worklogs and changelogs should
+    not wait for one another."""
+    wanted = {stream: ids for stream, ids in missing_of.items() if ids}
+    if len(wanted) <= 1:
+        fetched = {stream: getattr(fetcher, stream)(ids) for stream, ids in wanted.items()}
+    else:
+        with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="child-streams") as pool:
+            futures = {stream: pool.submit(getattr(fetcher, stream), ids) for stream, ids in wanted.items()}
+            fetched = {stream: future.result() for stream, future in futures.items()}
+    return {stream: fetched.get(stream, {}) for stream in missing_of}
 
 
 # Batches read ahead of the one being written (see IssuesStream.get_records): their
