@@ -55,6 +55,7 @@ class LoggedRequest:
     items: int = 0  # items the answer carried (what the latency model charges for)
     held: float = 0.0  # seconds the latency model held the answer
     agent: str = ""  # the User-Agent header: which client sent it, when several share the emulator
+    connection: int = 0  # the client's port: requests on one kept-alive connection share it
 
     @property
     def name(self) -> str:
@@ -261,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(held)
         emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway, arrived,
                                    fault.kind if fault else None, url.query, latency.items(response.body), held,
-                                   self.headers.get("User-Agent") or ""))
+                                   self.headers.get("User-Agent") or "", self.client_address[1]))
         self._send(response, truncate=fault is not None and fault.kind == "truncate",
                    trickle=fault.delay if fault is not None and fault.kind == "trickle" else 0.0)
 

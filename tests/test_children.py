@@ -272,3 +272,25 @@ def test_a_batchs_comments_worklogs_and_changelogs_are_fetched_side_by_side():
     # side by side: each stream's first request went out before any other stream's fetching was over
     first_stop = min(stop for _, stop in spans.values())
     assert all(start < first_stop for start, _ in spans.values()), spans
+
+
+def test_child_fetches_keep_their_connections_from_batch_to_batch():
+    """The side-by-side child fetches run on threads that outlive a batch, so each keeps its
+    session: the connections opened stay bounded however many batches there are."""
+    from tap_jira.children.batch import fetch_side_by_side
+    from tap_jira.children.fetch import SIDE_THREADS, ChildFetcher
+    from tests.test_search import client_for
+
+    with JiraEmulator(seed=11, issues=400, projects=4, users=40) as emulator:
+        client = client_for(emulator)
+        ids = [issue.id for issue in emulator.site.issues]
+        fetcher = ChildFetcher(client)
+        batches = 3 * SIDE_THREADS
+        for start in range(0, batches * 10, 10):  # worklogs on this thread, changelogs beside it
+            batch = ids[start:start + 10]
+            fetched = fetch_side_by_side(fetcher, {"worklogs": batch[:2], "changelogs": batch})
+            assert set(fetched["changelogs"]) == set(batch)
+        fetcher.close()
+        beside = [entry for entry in emulator.requests if "changelog" in entry.endpoint]
+    assert len(beside) == batches
+    assert len({entry.connection for entry in beside}) <= SIDE_THREADS

@@ -90,7 +90,7 @@ def collect_children(issues: list[dict[str, Any]], streams: set[str],
         missing, fetched = set(missing_of[stream]), fetched_of[stream]
         records: list[dict[str, Any]] = []
         if stream == "comments":
-            collected[UNREAD_COMMENTS] = [{"issueId": issue_id} for issue_id in missing
+            collected[UNREAD_COMMENTS] = [{"issueId": issue_id} for issue_id in missing_of[stream]
                                           if issue_id not in fetched or issue_id in fetcher.maybe_incomplete]
         for issue in issues:
             issue_id = str(issue["id"])
@@ -119,13 +119,10 @@ def fetch_side_by_side(fetcher: ChildFetcher, missing_of: dict[str, list[str]]) 
     """Each stream's missing children, the streams fetched at the same time: a batch is
     emitted once its last child is in, so its comments, worklogs and changelogs should
     not wait for one another."""
-    wanted = {stream: ids for stream, ids in missing_of.items() if ids}
-    if len(wanted) <= 1:
-        fetched = {stream: getattr(fetcher, stream)(ids) for stream, ids in wanted.items()}
-    else:
-        with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="child-streams") as pool:
-            futures = {stream: pool.submit(getattr(fetcher, stream), ids) for stream, ids in wanted.items()}
-            fetched = {stream: future.result() for stream, future in futures.items()}
+    wanted = [(stream, ids) for stream, ids in missing_of.items() if ids]
+    others = [(stream, fetcher.side.submit(getattr(fetcher, stream), ids)) for stream, ids in wanted[1:]]
+    fetched = {stream: getattr(fetcher, stream)(ids) for stream, ids in wanted[:1]}  # on this thread
+    fetched.update((stream, future.result()) for stream, future in others)
     return {stream: fetched.get(stream, {}) for stream in missing_of}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -38,6 +39,9 @@ COMMENT_PAGE = 100
 WORKLOG_PAGE = 5000
 # The stream that sends these requests (metrics); each is counted for the child stream it reads.
 SENDER = "issues"
+# Threads for a batch's other child streams while the batch's own thread fetches one:
+# two each for the four batches whose children are fetched at once (children.batch).
+SIDE_THREADS = 8
 
 logger = logging.getLogger("tap-jira")
 
@@ -52,6 +56,12 @@ class ChildFetcher:
         self.bulk = client.site.cloud  # Jira Cloud's bulk endpoints exist
         # Issues whose comment pages did not add up (see `_paged`); set.add is atomic.
         self.maybe_incomplete: set[str] = set()
+        # One pool for the run, not one per batch: each thread keeps its session, and so
+        # its open connections, from batch to batch (the client's sessions are per thread).
+        self.side = ThreadPoolExecutor(max_workers=SIDE_THREADS, thread_name_prefix="child-streams")
+
+    def close(self) -> None:
+        self.side.shutdown(wait=False)
 
     def changelogs(self, issue_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         if not self.bulk:

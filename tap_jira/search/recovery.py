@@ -4,7 +4,8 @@ An issue edited during the search leaves the window (it is now newer than its en
 If a page token is an offset, as Data Center's startAt is (Cloud's token is opaque),
 every later issue then shifts one place and one is never served.  One id-only pass
 over the same window once paging is over (5000 ids a page on Cloud) finds them; it
-is usually empty, and skipped when one page held the window (nothing could shift).
+is usually empty, and skipped when one page held the window: nothing could shift (an
+edit Jira indexes late is what the window's lag, `search_lag_minutes`, is there for).
 Cloud runs it while its bulk fetches are still in flight, as disjoint id ranges
 searched side by side (`sliced_window_ids`): one page each instead of a chain of
 pages that would end the run.

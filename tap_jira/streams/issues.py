@@ -207,6 +207,7 @@ class IssuesStream(JiraStream):
             yield from self._emit_batch(issues, children.result())
         missed = read_one_by_one(client, source.missed(), fields, expand)
         yield from self._emit_batch(missed, children_of(missed))
+        fetcher.close()
         if self._deletes is not None:
             scope = jql.incremental_issue_query(window.EPOCH, searched.zone, run.settings.projects, run.settings.jql)
             yield from self._emit_deletes(self._deletes, scope, context)
