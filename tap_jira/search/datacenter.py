@@ -50,7 +50,7 @@ class DataCenterSearch:
 
     def missed(self) -> list[str]:
         """Issues of the window that paging skipped: one id pass, once paging is over
-        (none if one page was read: only paging on can skip an issue)."""
+        (none if one page was read: only moving on to a next page can skip an issue)."""
         if self._pages <= 1:
             return []
         read = set(self._read)
