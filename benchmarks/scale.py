@@ -24,6 +24,9 @@ from pathlib import Path
 from benchmarks.bound import lower_bound
 from benchmarks.process import measure
 from jira_emulator import JiraEmulator
+from tap_jira.api.pacing import BURST_SECONDS
+
+DEFAULT_RATE = 10.0  # max_requests_per_second's default, which these runs keep
 
 TAP = Path(sys.executable).parent / "tap-jira"
 STREAMS = {"issues", "comments", "worklogs", "changelogs"}
@@ -60,6 +63,16 @@ def run_once(emulator: JiraEmulator, workers: int, folder: Path) -> dict:
             "bound": lower_bound(list(emulator.requests), len(emulator.site.issues), emulator.latency).seconds}
 
 
+def pacer_floor(requests: int, rate: float = DEFAULT_RATE) -> float:
+    """The least wall time the pacer allows for `requests`: a full bucket of
+    BURST_SECONDS' worth first, then `rate` a second."""
+    return max(0.0, requests - rate * BURST_SECONDS) / rate
+
+
+def ratio(wall: float, floor: float) -> str:
+    return f"{wall / floor:.2f}" if floor > 0 else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sizes", type=int, nargs="*", default=[10000])
@@ -70,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"cores: {os.cpu_count()}; latency {args.latency_ms:g} ms + {args.per_item_ms:g} ms per item")
     print(f"{'issues':>7} {'workers':>7} {'wall s':>7} {'issues/s':>8} {'requests':>8} {'per 1k':>6} "
-          f"{'RSS MiB':>7} {'CPU s':>6} {'429s':>5} {'bound s':>7} {'x bound':>7}  complete")
+          f"{'RSS MiB':>7} {'CPU s':>6} {'429s':>5} {'bound s':>7} {'x bound':>7} {'pacer s':>7} {'x pacer':>7}"
+          "  complete")
     ok = True
     for size in args.sizes:
         with JiraEmulator(seed=args.seed, issues=size) as emulator, tempfile.TemporaryDirectory() as folder:
@@ -79,11 +93,13 @@ def main(argv: list[str] | None = None) -> int:
             for workers in args.workers:
                 result = run_once(emulator, workers, Path(folder))
                 complete = result["exit"] == 0 and all(result["records"][s] >= n for s, n in truth.items())
+                pacer = pacer_floor(result["requests"])
                 ok &= complete
                 print(f"{size:>7} {workers:>7} {result['wall']:>7.1f} {size / result['wall']:>8.0f} "
                       f"{result['requests']:>8} {result['requests'] * 1000 / size:>6.1f} {result['rss']:>7.0f} "
                       f"{result['cpu']:>6.1f} {result['refused']:>5} {result['bound']:>7.2f} "
-                      f"{result['wall'] / result['bound']:>7.2f}  {'yes' if complete else 'NO'}", flush=True)
+                      f"{ratio(result['wall'], result['bound']):>7} {pacer:>7.1f} {ratio(result['wall'], pacer):>7}  "
+                      f"{'yes' if complete else 'NO'}", flush=True)
     return 0 if ok else 1
 
 
