@@ -4,6 +4,7 @@ Data Center sources driven by a JiraClient against the emulator (no tap, no stre
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -100,6 +101,22 @@ def in_updated_order(emulator: JiraEmulator) -> list[str]:
     return [issue.id for issue in sorted(emulator.site.issues, key=lambda i: (i.updated, int(i.id)))]
 
 
+def edit_when(site, issue_ids: list[str], due: Callable[[list[int]], bool], inside: bool) -> list[int]:
+    """After each search page served (its number), once `due(the numbers so far)`: the issues
+    are edited, to an hour ago (still inside the window) or to now (out of it).  Returns
+    the numbers served; `site.on_search_page = None` ends it."""
+    served: list[int] = []
+
+    def edit(page: int) -> None:
+        served.append(page)
+        if due(served):
+            for issue_id in issue_ids:
+                site.touch(issue_id, site.now() - timedelta(hours=1) if inside else site.now())
+
+    site.on_search_page = edit
+    return served
+
+
 @pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
 def test_a_source_reads_every_issue_once_in_updated_order_with_the_fields_asked(flavour):
     with JiraEmulator(seed=5, issues=730, projects=3, users=10, boards=1, flavour=flavour) as emulator:
@@ -177,17 +194,8 @@ def test_cloud_recovery_still_finds_issues_shifted_between_full_pages_behind_the
         site = emulator.site
         client = client_for(emulator, max_workers=2)
         query, end = window_of(client)
-        in_order = in_updated_order(emulator)
-        edited = [site.issues_by_id[issue_id] for issue_id in in_order[4000:4003]]
-        served_pages: list[int] = []
-
-        def edit(page: int) -> None:  # after the first full page: later ids shift back past its end
-            served_pages.append(page)
-            if page == 1 and len(served_pages) == 2:
-                for issue in edited:
-                    site.touch(issue.id, site.now() - timedelta(hours=1))  # still inside the window
-
-        site.on_search_page = edit
+        # after the first full page (the short page is served first): later ids shift back past its end
+        edit_when(site, in_updated_order(emulator)[4000:4003], lambda served: served == [1, 1], inside=True)
         emulator.reset_log()
         source = CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end)
         read = [str(issue["id"]) for issue in source.issues()]
@@ -206,14 +214,8 @@ def test_a_full_load_finds_issues_shifted_between_full_pages_read_beside_the_sho
         site = emulator.site
         client = client_for(emulator, max_workers=2)
         query, end = window_of(client)
-        edited = [site.issues_by_id[issue_id] for issue_id in in_updated_order(emulator)[6000:6003]]
-
-        def edit(page: int) -> None:  # the second full page: only the 5000-id chain has one
-            if page == 2:
-                for issue in edited:
-                    site.touch(issue.id, site.now() - timedelta(hours=1))  # still inside the window
-
-        site.on_search_page = edit
+        # after the second full page: only the 5000-id chain has one
+        edit_when(site, in_updated_order(emulator)[6000:6003], lambda served: served[-1] == 2, inside=True)
         source = CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end, full_load=True)
         read = [str(issue["id"]) for issue in source.issues()]
         site.on_search_page = None
@@ -230,14 +232,8 @@ def test_ids_the_short_page_gave_are_skipped_by_id_not_by_place():
         client = client_for(emulator, max_workers=2)
         query, end = window_of(client)
         in_order = in_updated_order(emulator)
-        served: list[int] = []
-
-        def edit(page: int) -> None:  # after the short page, before the full one
-            served.append(page)
-            if len(served) == 1:
-                site.touch(in_order[10], site.now() - timedelta(hours=1))  # still inside the window
-
-        site.on_search_page = edit
+        # after the short page, before the full one
+        served = edit_when(site, [in_order[10]], lambda served: len(served) == 1, inside=True)
         source = CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end)
         read = [str(issue["id"]) for issue in source.issues()]
         site.on_search_page = None
@@ -250,14 +246,7 @@ def test_datacenter_recovery_finds_the_issues_that_edits_pushed_past_the_pages()
         site = emulator.site
         client = client_for(emulator, page_size=100)
         query, _ = window_of(client)
-        edited = [site.issues_by_id[issue_id] for issue_id in in_updated_order(emulator)[5:8]]
-
-        def edit(page: int) -> None:
-            if page == 1:
-                for issue in edited:
-                    site.touch(issue.id, site.now() - timedelta(hours=1))  # still inside the window
-
-        site.on_search_page = edit
+        edit_when(site, in_updated_order(emulator)[5:8], lambda served: served[-1] == 1, inside=True)
         source = DataCenterSearch(client, query, issue_fields(set()), [])
         read = [str(issue["id"]) for issue in source.issues()]
         site.on_search_page = None
@@ -278,14 +267,9 @@ def test_an_edit_that_empties_the_last_page_still_brings_the_recovery_pass(flavo
         query, end = window_of(client)
         in_order = in_updated_order(emulator)
         edited = in_order[page // 2]  # past Cloud's short page: its bulk fetch comes after the edit
-        served: list[int] = []
-
-        def edit(number: int) -> None:  # after the page of `page` ids (on Cloud the short page comes first)
-            served.append(number)
-            if len(served) == (2 if flavour == "cloud" else 1):
-                site.touch(edited, site.now())  # out of the window: the next run reads it
-
-        site.on_search_page = edit
+        # after the page of `page` ids (on Cloud the short page comes first); out of the window
+        pages_before = 2 if flavour == "cloud" else 1
+        edit_when(site, [edited], lambda served: len(served) == pages_before, inside=False)
         source = (CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end) if flavour == "cloud"
                   else DataCenterSearch(client, query, issue_fields(set()), []))
         read = [str(issue["id"]) for issue in source.issues()]
@@ -303,13 +287,8 @@ def test_cloud_leaves_issues_edited_after_their_id_page_to_the_next_window():
         client = client_for(emulator)
         query, end = window_of(client)
         edited = in_updated_order(emulator)[:4]
-
-        def edit(page: int) -> None:  # after the id page, before the bulk fetches read those ids
-            if page == 1:
-                for issue_id in edited:
-                    site.touch(issue_id, site.now())
-
-        site.on_search_page = edit
+        # after the id page, before the bulk fetches read those ids
+        edit_when(site, edited, lambda served: served[-1] == 1, inside=False)
         source = CloudSearch(client, query, issue_fields(set()), [], workers=2, end=end)
         read = [str(issue["id"]) for issue in source.issues()]
         site.on_search_page = None
