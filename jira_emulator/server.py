@@ -56,6 +56,7 @@ class LoggedRequest:
     held: float = 0.0  # seconds the latency model held the answer
     agent: str = ""  # the User-Agent header: which client sent it, when several share the emulator
     connection: int = 0  # the client's port: requests on one kept-alive connection share it
+    path: str = ""  # the path as sent (the endpoint with its parameters filled in), behind any gateway prefix
 
     @property
     def name(self) -> str:
@@ -262,7 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(held)
         emulator.log(LoggedRequest(self.command, endpoint, principal.kind, response.status, gateway, arrived,
                                    fault.kind if fault else None, url.query, latency.items(response.body), held,
-                                   self.headers.get("User-Agent") or "", self.client_address[1]))
+                                   self.headers.get("User-Agent") or "", self.client_address[1], path))
         self._send(response, truncate=fault is not None and fault.kind == "truncate",
                    trickle=fault.delay if fault is not None and fault.kind == "trickle" else 0.0)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .api.client import JiraClient
 from .children.handoff import ChildHandoff
+from .prefetch import Prefetch
 from .progress import Progress
 from .settings import Settings
 from .site import JiraSite
@@ -23,6 +24,8 @@ class RunContext:
     client: JiraClient
     # The batch of issues whose children are being emitted (issues stream -> child streams).
     children: ChildHandoff = field(default_factory=ChildHandoff)
+    # The small streams' pages, read while the issues are (prefetch.py).
+    prefetch: Prefetch = field(default_factory=Prefetch)
 
     @classmethod
     def build(cls, config: Mapping[str, Any], metrics_logger: logging.Logger, user_agent: str) -> RunContext:

@@ -252,6 +252,13 @@ class PrivateTapHooks(Tap):
         finally:
             self.after_sync(failed=failed)
 
+    def load_streams(self) -> list[Stream]:  # type: ignore[misc]  # final in the SDK, which orders streams by name
+        return self.order_streams(super().load_streams())
+
+    def order_streams(self, streams: list[Stream]) -> list[Stream]:
+        """The order the streams are synced in (the SDK's: by name)."""
+        return streams
+
     def before_sync(self) -> None:
         """Checks that must pass before any stream emits."""
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 NO_SPRINTS = "does not support sprints"
+SPRINTLESS_BOARDS = ("kanban", "simple")
 
 
 class AgileStream(PageBeanStream):
@@ -57,19 +58,21 @@ class BoardsStream(AgileStream):
         return params
 
     @override
-    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict[str, Any] | None:
-        if row.get("id") is not None:
-            if row["id"] in self._seen:
-                return None
-            self._seen.add(row["id"])
-        return row
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        # Here rather than in post_process, which the prefetch also calls: that one stays pure.
+        for row in super().get_records(context):
+            if row.get("id") is None:
+                self.logger.warning("A board without an id (%r): emitted, but its sprints cannot be read",
+                                    row.get("name"))
+            elif row["id"] in self._seen:
+                continue
+            else:
+                self._seen.add(row["id"])
+            yield row
 
     def generate_child_contexts(self, record: dict[str, Any], context: Context | None) -> Iterable[Context]:
-        if record.get("id") is None:
-            self.logger.warning("A board without an id (%r): emitted, but its sprints cannot be read",
-                                record.get("name"))
-            return
-        yield {"boardId": record["id"], "boardType": record.get("type")}
+        if record.get("id") is not None:
+            yield {"boardId": record["id"], "boardType": record.get("type")}
 
 
 class SprintsStream(ItemsMayVanish, AgileStream):
@@ -83,9 +86,13 @@ class SprintsStream(ItemsMayVanish, AgileStream):
     state_partitioning_keys = ()  # full table: nothing to keep per board or project
     _told_no_sprints = False  # a site may have hundreds of kanban boards: say it once at INFO
 
+    @override
+    def reads_pages_for(self, context: Context | None) -> bool:
+        return (context or {}).get("boardType") not in SPRINTLESS_BOARDS and super().reads_pages_for(context)
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         assert context is not None
-        if context.get("boardType") in ("kanban", "simple"):
+        if context.get("boardType") in SPRINTLESS_BOARDS:
             level = logging.DEBUG if self._told_no_sprints else logging.INFO
             self._told_no_sprints = True
             self.logger.log(level, "Board %s is a %s board, which has no sprints; skipping it (and, at DEBUG, "
@@ -149,6 +156,7 @@ class BoardIssuesStream(SkippedWhenRefused, ItemsMayVanish, AgileStream):
     selected_by_default = False
     records_jsonpath = "$.issues[*]"
     needs = "Browse Projects"
+    prefetchable = False  # a page per 50 issues per board: too much to hold
 
     @override
     def get_new_paginator(self) -> StartAtTotalPaginator:  # type: ignore[override]

@@ -30,6 +30,9 @@ class JiraStream(FullTableVersions, LeanRecordOutput, RESTStream[Any]):
     """A Jira stream: Cloud REST v3 or Server/Data Center REST v2, whichever `site` says."""
 
     schema = StreamSchema(SCHEMAS)
+    # Read at the start of the run, beside the issue search (prefetch.py): small streams
+    # whose `post_process` and `generate_child_contexts` have no side effects.
+    prefetchable = False
 
     def __init__(self, tap: Tap, run: RunContext) -> None:
         self.run = run  # before the SDK's __init__, which may read the schema
@@ -70,6 +73,18 @@ class JiraStream(FullTableVersions, LeanRecordOutput, RESTStream[Any]):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The pages read ahead for this context, else the pages read now."""
+        read_ahead = self.run.prefetch.take(self, context) if self.prefetchable else None
+        if read_ahead is None:
+            yield from self.read_pages(context)
+        else:
+            yield from read_ahead.result()  # or raises what reading them raised
+
+    def reads_pages_for(self, context: Context | None) -> bool:
+        """Whether syncing this context requests pages (the prefetch asks before reading ahead)."""
+        return True
+
+    def read_pages(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The SDK's paging loop, sent by the run's client (its retries, errors, pacing
         and metrics) instead of the stream's own session."""
         paginator = self.get_new_paginator() or SinglePagePaginator()
@@ -97,15 +112,28 @@ class KeyedByDeployment(JiraStream):
         super().__init__(*args, **kwargs)
         self.primary_keys = self.datacenter_keys if is_datacenter_hint(self.config) else self.cloud_keys
 
+    @property
+    def _expected_keys(self) -> tuple[str, ...]:
+        return self.cloud_keys if self.site.cloud else self.datacenter_keys
+
+    @override
+    def reads_pages_for(self, context: Context | None) -> bool:
+        return tuple(self.primary_keys or ()) == self._expected_keys and super().reads_pages_for(context)
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        expected = self.cloud_keys if self.site.cloud else self.datacenter_keys
+        expected = self._expected_keys
         if tuple(self.primary_keys or ()) != expected:
             raise ConfigError(
                 f"{self.name} are keyed by {' + '.join(f'`{k}`' for k in expected)} on this Jira but the catalog "
                 f"keys them by {', '.join(self.primary_keys) or 'nothing'}: set config key `deployment_type` to "
                 f"{'cloud' if self.site.cloud else 'datacenter'} and run discovery again")
         yield from super().get_records(context)
+
+
+def is_refusal(error: BaseException) -> bool:
+    """A 403, or the gateway's missing-scope 401: the account may not read this stream."""
+    return isinstance(error, JiraAPIError) and (error.status == 403 or bool(error.missing_scope))
 
 
 class SkippedWhenRefused(JiraStream):
@@ -119,13 +147,17 @@ class SkippedWhenRefused(JiraStream):
     _refused = False
 
     @override
+    def reads_pages_for(self, context: Context | None) -> bool:
+        return not self._refused and super().reads_pages_for(context)
+
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if self._refused:
             return
         try:
             yield from super().get_records(context)
         except JiraAPIError as error:
-            if error.status != 403 and not error.missing_scope:
+            if not is_refusal(error):
                 raise
             self._refused = self.read_incomplete = True
             below = [child.name for child in self.child_streams if child.selected]
@@ -163,6 +195,10 @@ class CloudOnly(JiraStream):
     """A stream Server/Data Center has no endpoint for: skipped there with one info line."""
 
     _told_cloud_only = False  # once per stream, however many parent contexts it is synced for
+
+    @override
+    def reads_pages_for(self, context: Context | None) -> bool:
+        return self.site.cloud and super().reads_pages_for(context)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:

@@ -17,6 +17,7 @@ class LookupStream(JiraStream):
 
     records_jsonpath = "$[*]"
     primary_keys = ("id",)
+    prefetchable = True
 
     @override
     def get_new_paginator(self) -> SinglePagePaginator:

@@ -27,6 +27,7 @@ class PageBeanStream(JiraStream):
 
     records_jsonpath = "$.values[*]"
     page_cap = 50
+    prefetchable = True  # small, paged listings (one that is not says so)
 
     def get_new_paginator(self) -> PageBeanPaginator:
         return PageBeanPaginator()

@@ -1,0 +1,137 @@
+"""The small streams' pages are read beside the issue search, each exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from jira_emulator import JiraEmulator
+from jira_emulator.latency import LatencyModel
+from tap_jira.errors import JiraAPIError
+from tap_jira.prefetch import Prefetch
+from tests.conftest import run_tap
+
+ISSUE_SEARCH = ("/rest/api/3/search/jql", "/rest/api/3/issue/bulkfetch", "/rest/api/3/changelog/bulkfetch")
+LISTS = ("/rest/api/3/project/search", "/rest/api/3/resolution/search", "/rest/api/3/issuetype",
+         "/rest/api/3/status", "/rest/api/3/field", "/rest/agile/1.0/board", "/rest/api/3/group/bulk")
+PER_PARENT = ("/rest/api/3/project/{projectIdOrKey}/version", "/rest/agile/1.0/board/{boardId}/sprint",
+              "/rest/agile/1.0/board/{boardId}/project", "/rest/api/3/field/{fieldId}/context",
+              "/rest/api/3/group/member")
+
+
+@pytest.fixture(scope="module")
+def slow_full_sync(tmp_path_factory):
+    """Every stream, at 50 ms a response: the issue search lasts long enough to overlap."""
+    with JiraEmulator(seed=11, issues=1500, projects=3, users=20, boards=4) as emulator:
+        emulator.latency = LatencyModel(base_ms=50, per_item_ms=0.2)
+        run = run_tap(tmp_path_factory.mktemp("slow"), emulator.config())
+        assert run.returncode == 0, run.stderr[-3000:]
+        yield run, emulator, list(emulator.requests)
+
+
+def small(log):
+    return [entry for entry in log if entry.endpoint in LISTS + PER_PARENT]
+
+
+def test_lists_and_their_children_are_read_while_the_issue_search_runs(slow_full_sync):
+    _, _, log = slow_full_sync
+    search_ends = max(entry.at for entry in log if entry.endpoint in ISSUE_SEARCH)
+    during = [entry for entry in small(log) if entry.at < search_ends]
+    # Without the prefetch, none: the SDK syncs the streams after `issues` once it is done.
+    assert len(during) >= len(small(log)) / 2, (len(during), len(small(log)))
+    assert {entry.endpoint for entry in during} >= {*LISTS, "/rest/agile/1.0/board/{boardId}/sprint"}
+
+
+def test_every_small_stream_page_is_asked_for_once_and_every_record_arrives(slow_full_sync):
+    run, emulator, log = slow_full_sync
+    pages = Counter((entry.path, entry.query) for entry in small(log))
+    assert len(pages) > len(LISTS + PER_PARENT)
+    # `/field` twice: discovery (no catalog given) types the fields, then the fields stream reads them.
+    assert [key for key, n in pages.items() if n > 1] == [("/rest/api/3/field", "")], pages
+    assert pages[("/rest/api/3/field", "")] == 2
+    got = Counter(message["stream"] for message in run.messages if message["type"] == "RECORD")
+    assert dict(got) == emulator.site.record_counts()
+
+
+def test_the_issue_family_is_written_first(slow_full_sync):
+    run, _, _ = slow_full_sync
+    streams = [message["stream"] for message in run.messages if message["type"] == "RECORD"]
+    last_issue = len(streams) - 1 - streams[::-1].index("issues")
+    family = {"issues", "comments", "worklogs", "changelogs", "issue_links", "sprint_issues", "issue_field_history",
+              "issue_multiselect_history"}
+    assert set(streams[:last_issue + 1]) <= family and {"projects", "boards", "fields"} <= set(streams[last_issue:])
+
+
+# ---- the walk and the sync, each (stream, context) read by one of them ----------------------
+
+
+class Listing:
+    """A stand-in for a small stream (the prefetch's side of it only)."""
+
+    parent_stream_type = None
+    prefetchable = selected = True
+    has_selected_descendents = False
+    partitions = None
+
+    def __init__(self, name: str, pages: dict[str, list[dict[str, Any]]], children: list[Listing] | None = None,
+                 refuse: set[str] | None = None) -> None:
+        self.name, self.pages, self.child_streams, self.refuse = name, pages, children or [], refuse or set()
+        self.read: list[str] = []
+        self.lock = threading.Lock()
+
+    def reads_pages_for(self, context):
+        return True
+
+    def read_pages(self, context):
+        where = (context or {}).get("parent", "")
+        with self.lock:
+            self.read.append(where)
+        if where in self.refuse:
+            raise JiraAPIError("Jira denied access (HTTP 403)", 403)
+        return self.pages.get(where, [])
+
+    def post_process(self, row, context):
+        return row
+
+    def generate_child_contexts(self, record, context):
+        yield {"parent": record["id"]}
+
+
+def wait_for(condition) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_a_context_the_sync_claimed_first_is_not_read_again_by_the_walk():
+    child = Listing("child", {"a": [{"id": 1}], "b": [{"id": 2}]})
+    root = Listing("root", {"": [{"id": "a"}, {"id": "b"}]}, [child])
+    prefetch = Prefetch()
+    assert prefetch.take(child, {"parent": "a"}) is None  # the sync got there first: it reads it itself
+    prefetch.start([root])
+    taken = prefetch.take(root, None)
+    assert taken is not None and taken.result(timeout=10) == [{"id": "a"}, {"id": "b"}]
+    wait_for(lambda: "b" in child.read)
+    later = prefetch.take(child, {"parent": "b"})
+    assert later is not None and later.result(timeout=10) == [{"id": 2}]
+    prefetch.stop()
+    assert child.read == ["b"] and root.read == [""]
+    assert prefetch.take(root, None) is None  # taken once: a second ask reads afresh
+
+
+def test_after_one_refusal_the_walk_reads_no_other_context_of_that_stream():
+    child = Listing("child", {}, refuse={"a", "b", "c"})
+    root = Listing("root", {"": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}, [child])
+    prefetch = Prefetch()
+    prefetch.start([root])
+    assert prefetch.take(root, None).result(timeout=10)
+    refused = prefetch.take(child, {"parent": "a"})
+    with pytest.raises(JiraAPIError):
+        refused.result(timeout=10)  # raised where the sync takes it, as a live read would
+    prefetch.stop()
+    assert child.read == ["a"]
