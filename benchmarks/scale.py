@@ -3,6 +3,9 @@ emulator with a latency model, per dataset size and number of workers.
 
     .venv/bin/python -m benchmarks.scale 10000 --workers 1 4 --latency-ms 100 --per-item-ms 0.2
 
+`--every-stream` syncs every stream discovery selects (lookups, projects, boards,
+users, ...) instead, as `make demo` does.
+
 For each size and `max_workers`, runs the installed `tap-jira` as its own process
 (output to a file, so no target's cost is counted) and prints wall time, issues
 per second, requests, records against the emulator's truth, and the tap's peak
@@ -33,9 +36,11 @@ TAP = Path(sys.executable).parent / "tap-jira"
 STREAMS = {"issues", "comments", "worklogs", "changelogs"}
 
 
-def catalog(config_file: Path) -> dict:
+def catalog(config_file: Path, every_stream: bool) -> dict:
     discovered = json.loads(subprocess.run([str(TAP), "--config", str(config_file), "--discover"],
                                            capture_output=True, text=True, check=True).stdout)
+    if every_stream:
+        return discovered
     for entry in discovered["streams"]:
         for item in entry["metadata"]:
             if item["breadcrumb"] == []:
@@ -43,11 +48,11 @@ def catalog(config_file: Path) -> dict:
     return discovered
 
 
-def run_once(emulator: JiraEmulator, workers: int, folder: Path) -> dict:
+def run_once(emulator: JiraEmulator, workers: int, folder: Path, every_stream: bool) -> dict:
     config_file = folder / "config.json"
     config_file.write_text(json.dumps(emulator.config(max_workers=workers)))  # default pacing: 10 requests/s
     catalog_file = folder / "catalog.json"
-    catalog_file.write_text(json.dumps(catalog(config_file)))
+    catalog_file.write_text(json.dumps(catalog(config_file, every_stream)))
     emulator.reset_log()
     output = folder / f"tap-{workers}.jsonl"
     measured = measure([str(TAP), "--config", str(config_file), "--catalog", str(catalog_file)], output,
@@ -81,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--per-item-ms", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--every-stream", action="store_true", help="every stream discovery selects, not only "
+                        "issues and their children")
     args = parser.parse_args(argv)
-    print(f"cores: {os.cpu_count()}; latency {args.latency_ms:g} ms + {args.per_item_ms:g} ms per item")
+    print(f"cores: {os.cpu_count()}; latency {args.latency_ms:g} ms + {args.per_item_ms:g} ms per item; "
+          f"{'every stream' if args.every_stream else ', '.join(sorted(STREAMS))}")
     print(f"{'issues':>7} {'workers':>7} {'wall s':>7} {'issues/s':>8} {'requests':>8} {'per 1k':>6} "
           f"{'RSS MiB':>7} {'CPU s':>6} {'429s':>5} {'bound s':>7} {'x bound':>7} {'pacer s':>7} {'x pacer':>7}"
           "  complete")
@@ -90,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         with JiraEmulator(seed=args.seed, issues=size) as emulator, tempfile.TemporaryDirectory() as folder:
             emulator.latency.base_ms, emulator.latency.per_item_ms = args.latency_ms, args.per_item_ms
-            truth = {s: n for s, n in emulator.site.record_counts().items() if s in STREAMS}
+            truth = {s: n for s, n in emulator.site.record_counts().items() if args.every_stream or s in STREAMS}
             for workers in args.workers:
-                result = run_once(emulator, workers, Path(folder))
+                result = run_once(emulator, workers, Path(folder), args.every_stream)
                 complete = result["exit"] == 0 and all(result["records"][s] >= n for s, n in truth.items())
                 pacer = pacer_floor(result["requests"])
                 ok &= complete

@@ -57,6 +57,8 @@ PRIVATE_HOOKS: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (Tap, "_validate_config", ("self", "raise_errors")),
     (Tap, "_setup_signal_handlers", ("self",)),
     (Tap, "sync_all", ("self",)),  # public, but final: overridden to run checks before and a summary after
+    # Public, but final: sorts the streams by name, which is the order sync_all syncs them in.
+    (Tap, "load_streams", ("self",)),
     # Public, but documented as internal ("should not need to be overridden"): called on
     # each selected child once its parent stream is done (FinalStateHook).
     (Stream, "finalize_state_progress_markers", ("self", "state")),
@@ -241,7 +243,8 @@ def mark_state_changed(stream: Stream) -> None:
 
 class PrivateTapHooks(Tap):
     """The tap's private overrides: a one-line config error, the tap's own signal
-    handling, and a run framed by checks before it and a summary after it."""
+    handling, the order streams are synced in, and a run framed by checks before it
+    and a summary after it."""
 
     def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK, which has no hook before or after
         self.before_sync()
@@ -252,7 +255,7 @@ class PrivateTapHooks(Tap):
         finally:
             self.after_sync(failed=failed)
 
-    def load_streams(self) -> list[Stream]:  # type: ignore[misc]  # final in the SDK, which orders streams by name
+    def load_streams(self) -> list[Stream]:  # type: ignore[misc]  # final in the SDK, which has no ordering hook
         return self.order_streams(super().load_streams())
 
     def order_streams(self, streams: list[Stream]) -> list[Stream]:

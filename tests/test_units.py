@@ -316,3 +316,23 @@ def test_multiselect_history_keys_stay_unique_and_items_without_field_ids_count(
         ("100", "components", "20"), ("100", "components", "21"), ("101", "components", "20"),
         ("102", "labels", "a"), ("102", "labels", "b"),
         ("102", "customfield_9", "iOS"), ("102", "customfield_9", "Web")}  # empty now: a list, not labels
+
+
+def test_a_full_batch_goes_without_waiting_for_the_next_issue():
+    """A batch of MAX_BATCH_ISSUES is handed on (and its children fetched) as soon as its
+    last issue is in, not once the search has read the next one."""
+    from tap_jira.children.batch import MAX_BATCH_ISSUES, batches
+
+    more = threading.Event()
+
+    def search():
+        yield from ({"id": n, "fields": {}} for n in range(MAX_BATCH_ISSUES))
+        assert more.wait(10), "the first batch waited for the next issue"
+        yield {"id": MAX_BATCH_ISSUES, "fields": {}}
+
+    cut = batches(search(), set(), lambda issues: {"fetched": len(issues)})
+    first, children = next(cut)
+    more.set()
+    assert len(first) == MAX_BATCH_ISSUES and children.result(timeout=10) == {"fetched": MAX_BATCH_ISSUES}
+    rest = [issues for issues, _ in cut]
+    assert [[issue["id"] for issue in issues] for issues in rest] == [["600"]]

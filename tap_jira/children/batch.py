@@ -52,8 +52,13 @@ class BatchPlan:
     def clear(self) -> None:
         self.issues = self.overflowing = self.histories = 0
 
+    @property
+    def full(self) -> bool:
+        """No issue fits any more, whatever comes next: the batch can go without waiting for it."""
+        return self.issues >= MAX_BATCH_ISSUES
+
     def fits(self, issue: dict[str, Any]) -> bool:
-        if self.issues >= MAX_BATCH_ISSUES:
+        if self.full:
             return False
         load = self._changelog_load(issue)
         if not load or not self.overflowing:
@@ -149,5 +154,9 @@ def batches(issues: Iterable[dict[str, Any]], streams: set[str],
                 plan.clear()
             plan.add(issue)
             batch.append(issue)
+            if plan.full:  # its children are fetched now, not once the next issue is in
+                yield batch, pool.submit(fetch_children, batch)
+                batch = []
+                plan.clear()
         if batch:
             yield batch, pool.submit(fetch_children, batch)
