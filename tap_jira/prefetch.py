@@ -4,23 +4,26 @@ The SDK syncs streams one after another, so every lookup, project, board and fie
 request would wait for the whole issue search (at 100 ms a response, about 80 serial
 requests on a small site: longer than the search itself).  Instead, each small stream
 tree is walked at the start of the run the way the SDK's sync will walk it (the same
-contexts, in the same order, each tree on a thread of its own), and the pages are kept
-until the sync asks for them.  Records still go through each stream's own error
-handling, post-processing, state and writing on the sync's thread, in the SDK's order:
-only the waiting moves.
+contexts, the same stream-map filter on parents), and the pages are kept until the
+sync asks for them.  Records still go through each stream's own error handling,
+post-processing, state and writing on the sync's thread, in the SDK's order: only
+the waiting moves.
 
 Each (stream, context) is read once, by the walk or by the sync, never both: the sync
 claims what the walk has not started, and the walk skips what was claimed.  Streams
-opt in (`JiraStream.prefetchable`); large ones (users, board issues) stay out, as their
-pages would be held in memory.  No library prefetches a Singer stream tree, so this
-is written here.
+opt in (`JiraStream.prefetchable`); those whose one context can be huge (users, group
+members, board issues) stay out, and the walk pauses while `MAX_HELD_ROWS` rows wait
+for the sync.  No library prefetches a Singer stream tree, so this is written here.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 from singer_sdk import Stream
@@ -30,12 +33,33 @@ from .streams.base import JiraStream, is_refusal
 # Pages read at once, beside the issue search's own `max_workers` bulk fetches; the
 # pacer still bounds the rate of all of them.
 PREFETCH_THREADS = 4
+# Rows read ahead and not yet taken by the sync (a few KiB each): past this, the walk
+# waits, and what it has not started the sync reads itself.
+MAX_HELD_ROWS = 20_000
 
-Rows = list[dict[str, Any]]
 Key = tuple[str, str]
+Context = Mapping[str, Any] | None
 
 
-def _key(stream: JiraStream, context: Mapping[str, Any] | None) -> Key:
+@dataclass
+class Read:
+    """One context's pages: the rows, and the error that ended them early, as the sync
+    would have met them (rows first, then the error)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    error: Exception | None = None
+
+    def replay(self) -> Iterator[dict[str, Any]]:
+        yield from self.rows
+        if self.error is not None:
+            raise self.error
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _key(stream: JiraStream, context: Context) -> Key:
     return stream.name, repr(sorted((context or {}).items()))
 
 
@@ -50,70 +74,131 @@ def roots(streams: Iterable[JiraStream]) -> list[JiraStream]:
 
 class Prefetch:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._read: dict[Key, Future[Rows]] = {}  # started by the walk, not yet taken by the sync
+        self._lock = threading.Condition()
+        self._read: dict[Key, Future[Read]] = {}  # started by the walk, not yet taken by the sync
         self._owned: set[Key] = set()  # every key the walk started or the sync claimed
         self._refused: set[str] = set()  # streams the walk stops reading (see `is_refusal`)
-        self._stop = threading.Event()
-        self._pool: ThreadPoolExecutor | None = None
+        self._probes: dict[str, threading.Event] = {}  # per child stream: its first context is in
+        self._held = 0  # rows read and not yet taken
+        self._stopped = False
+        self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
 
     def start(self, roots: list[JiraStream]) -> None:
         """Walk the trees under `roots` (see `roots`)."""
-        self._pool = ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="prefetch")
+        for _ in range(PREFETCH_THREADS):
+            # Daemon threads: a read still under way at the end of the run (a retry, a
+            # quota pause) is of no use and must not hold the exit.
+            threading.Thread(target=self._work, name="prefetch", daemon=True).start()
         for root in roots:
-            for context in root.partitions or [None]:  # type: ignore[list-item]  # None: the one context
-                self._submit(root, context)
+            contexts: list[Context] = [*root.partitions] if root.partitions else [None]
+            for context in contexts:
+                self._tasks.put(partial(self._walk, root, context))
 
     def stop(self) -> None:
-        """At the end of the run, failed or not: nothing more is read."""
-        self._stop.set()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        """At the end of the run, failed or not: nothing more is read, nothing kept."""
+        with self._lock:
+            self._stopped = True
+            self._read.clear()
+            self._lock.notify_all()
+        for _ in range(PREFETCH_THREADS):
+            self._tasks.put(None)
 
-    def take(self, stream: JiraStream, context: Mapping[str, Any] | None) -> Future[Rows] | None:
+    def take(self, stream: JiraStream, context: Context) -> Future[Read] | None:
         """The pages the walk read (or is reading) for this context, or None: read them now."""
         key = _key(stream, context)
         with self._lock:
             found = self._read.pop(key, None)
             self._owned.add(key)
+            self._lock.notify_all()  # a walk waiting for room to read this context gives it up
+        if found is not None:
+            found.add_done_callback(self._release)
         return found
 
-    def _walk(self, stream: JiraStream, context: Mapping[str, Any] | None) -> None:
-        key = _key(stream, context)
+    def _release(self, taken: Future[Read]) -> None:
         with self._lock:
-            if (self._stop.is_set() or key in self._owned or stream.name in self._refused
-                    or not stream.reads_pages_for(context)):
-                return
-            read: Future[Rows] = Future()
-            self._owned.add(key)
-            self._read[key] = read
+            self._held -= len(taken.result().rows)
+            self._lock.notify_all()
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            try:
+                task()
+            except _Stopped:
+                continue
+
+    def _walk(self, stream: JiraStream, context: Context) -> None:
+        read = self._claim(stream, context)
+        if read is None:
+            return
+        pages = Read()
         try:
-            rows = list(stream.read_pages(context))
+            for row in stream.read_pages(context):
+                pages.rows.append(row)
+                if self._stopped:
+                    read.set_result(Read(error=RuntimeError("the run is over")))  # no one waits for it
+                    raise _Stopped
+        except _Stopped:
+            raise
         except Exception as error:  # noqa: BLE001 - raised again where the sync takes it
+            pages.error = error
             if is_refusal(error):
                 self._refused.add(stream.name)  # the sync skips its other contexts after one refusal
-            read.set_exception(error)
-            return
-        read.set_result(rows)
-        children = [cast("JiraStream", child) for child in stream.child_streams if _wanted(child)]
-        contexts: list[Mapping[str, Any] | None] = []
-        for row in rows if children else ():
-            # Only to know the children's contexts: the sync post-processes its own copy.
-            record = stream.post_process(dict(row), context)
-            if record is not None:
-                contexts.extend(stream.generate_child_contexts(record, context))
-        for child in children:
-            # The first context here, the others on any thread once it is in: a refusal
-            # of the first stops the rest, as the sync stops after one.
-            for number, child_context in enumerate(contexts):
-                if number == 0:
-                    self._walk(child, child_context)
-                else:
-                    self._submit(child, child_context)
+        # The children's contexts are known before the rows are handed over: the sync may change them.
+        below = self._children_of(stream, context, pages.rows)
+        with self._lock:
+            self._held += len(pages.rows)
+        read.set_result(pages)
+        for child, contexts in below:
+            self._walk_child(child, contexts)
 
-    def _submit(self, stream: JiraStream, context: Mapping[str, Any] | None) -> None:
-        assert self._pool is not None
-        try:
-            self._pool.submit(self._walk, stream, context)
-        except RuntimeError:  # stopped: the run is over
-            return
+    def _claim(self, stream: JiraStream, context: Context) -> Future[Read] | None:
+        """A future for this context's pages, once the rows held leave room; None when the
+        sync has it or would not read it."""
+        key = _key(stream, context)
+        with self._lock:
+            while self._held >= MAX_HELD_ROWS and not self._stopped and key not in self._owned:
+                self._lock.wait()
+            if (self._stopped or key in self._owned or stream.name in self._refused
+                    or not stream.reads_pages_for(context)):
+                return None
+            read: Future[Read] = Future()
+            self._owned.add(key)
+            self._read[key] = read
+            return read
+
+    def _children_of(self, stream: JiraStream, context: Context,
+                     rows: list[dict[str, Any]]) -> list[tuple[JiraStream, list[Context]]]:
+        """Each prefetched child stream with the contexts the sync will give it, as the SDK
+        derives them: from the post-processed record, and not for records a stream map filters out."""
+        children = [cast("JiraStream", child) for child in stream.child_streams if _wanted(child)]
+        if not children:
+            return []
+        contexts: list[Context] = []
+        for row in rows:
+            record = stream.post_process(dict(row), context)  # a copy: the sync post-processes its own
+            if record is not None and stream.stream_maps[0].get_filter_result(record):
+                contexts.extend(stream.generate_child_contexts(record, context))
+        return [(child, contexts) for child in children]
+
+    def _walk_child(self, child: JiraStream, contexts: list[Context]) -> None:
+        """A child stream's first context, across the whole walk, is read before its others
+        (on any thread): after a refusal of the first, the sync reads no more of it."""
+        with self._lock:
+            probe = self._probes.get(child.name)
+            first = probe is None
+            if first:
+                probe = self._probes[child.name] = threading.Event()
+        assert probe is not None
+        rest = contexts
+        if first and contexts:
+            try:
+                self._walk(child, contexts[0])
+            finally:
+                probe.set()
+            rest = contexts[1:]
+        for context in rest:
+            self._tasks.put(partial(self._after, probe, child, context))
+
+    def _after(self, probe: threading.Event, child: JiraStream, context: Context) -> None:
+        probe.wait()
+        self._walk(child, context)

@@ -250,6 +250,7 @@ class PrivateTapHooks(Tap):
         self.before_sync()
         failed = True
         try:
+            self.sync_starting()
             super().sync_all()
             failed = False
         finally:
@@ -264,6 +265,9 @@ class PrivateTapHooks(Tap):
 
     def before_sync(self) -> None:
         """Checks that must pass before any stream emits."""
+
+    def sync_starting(self) -> None:
+        """Runs just before the first stream, inside the run: a failure here is summed up by `after_sync`."""
 
     def after_sync(self, *, failed: bool) -> None:
         """Runs after the last stream, whether the run failed or not."""

@@ -217,6 +217,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "0 for none. The summary table at the end is always logged.",
     ),
     th.Property(
+        "prefetch_small_streams",
+        th.BooleanType,
+        default=True,
+        title="Read small streams beside the issues",
+        description="Read the pages of the lookups, projects, boards, sprints and fields (and what is read "
+        "through them) on background threads while the issues are searched, and write them after the issues. "
+        "false: read each when the sync reaches it, after the issues.",
+    ),
+    th.Property(
         "log_metrics",
         th.BooleanType,
         default=False,
@@ -262,6 +271,7 @@ class Settings:
     user_agent: str | None = None
     custom_field_columns: Mapping[str, str] = field(default_factory=dict)
     progress_interval_seconds: float = float(default("progress_interval_seconds"))
+    prefetch_small_streams: bool = bool(default("prefetch_small_streams"))
     log_metrics: bool = bool(default("log_metrics"))
     config: Mapping[str, Any] = field(default_factory=dict, repr=False)  # repr: never print secrets
 

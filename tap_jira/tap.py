@@ -17,7 +17,7 @@ from .run import RunContext
 from .sdk_private import PrivateTapHooks
 from .settings import CONFIG_SCHEMA, SECRET_KEYS
 from .streams import STREAM_TYPES
-from .streams.base import JiraStream
+from .streams.base import JiraStream, KeyedByDeployment
 from .streams.issues import IssuesStream
 
 
@@ -91,9 +91,16 @@ class TapJira(PrivateTapHooks):
         issues = self.streams.get("issues")
         if isinstance(issues, IssuesStream) and (issues.selected or any(c.selected for c in issues.child_streams)):
             issues.search_window()
+        # A catalog keyed for the other kind of Jira, refused before any stream emits.
+        for stream in self.streams.values():
+            if isinstance(stream, KeyedByDeployment) and (stream.selected or stream.has_selected_descendents):
+                stream.check_keys()
         self.run.progress.start()
+
+    @override
+    def sync_starting(self) -> None:
         roots = prefetch.roots(stream for stream in self.streams.values() if isinstance(stream, JiraStream))
-        if roots:
+        if roots and self.run.settings.prefetch_small_streams:
             _ = self.run.client.myself  # the credentials, checked before the prefetch's threads use them
             self.run.prefetch.start(roots)
 

@@ -1,7 +1,9 @@
-"""The small streams' pages are read beside the issue search, each exactly once."""
+"""The small streams' pages are read beside the issue search, each exactly once, and
+the run asks for and writes what it would without reading them ahead."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -66,6 +68,56 @@ def test_the_issue_family_is_written_first(slow_full_sync):
     assert set(streams[:last_issue + 1]) <= family and {"projects", "boards", "fields"} <= set(streams[last_issue:])
 
 
+# ---- the same requests and records as without the prefetch --------------------------------
+
+SMALL_STREAMS = {"projects", "project_versions", "project_components", "resolutions", "boards", "sprints",
+                 "board_projects", "fields", "custom_field_contexts", "custom_field_options", "groups",
+                 "group_members", "issue_types", "statuses", "status_categories", "priorities",
+                 "project_categories", "project_types", "project_roles", "issue_link_types", "users"}
+ISSUE_FAMILY_PATHS = ("/search", "/issue/", "/changelog/", "/myself", "/serverInfo", "/oauth/", "/_edge/")
+
+
+def requests_and_records(emulator, run):
+    asked = Counter((entry.method, entry.path, entry.query, entry.status) for entry in emulator.requests
+                    if not any(part in entry.path for part in ISSUE_FAMILY_PATHS))
+    written = {stream: sorted(json.dumps(record, sort_keys=True) for record in run.records(stream))
+               for stream in SMALL_STREAMS}
+    warnings = sorted(line.split("|")[-1] for line in run.stderr.splitlines() if "WARNING" in line)
+    return asked, written, warnings
+
+
+FILTERS = {"boards": {"__filter__": "type != 'kanban'"}, "fields": {"__filter__": "'10016' not in id"}}
+VARIANTS = {
+    "cloud": ({}, {}),
+    "cloud, two projects": ({}, {"projects": ["ENG", "OPS"]}),
+    "cloud, not an administrator": ({"admin": False}, {}),
+    "cloud, oauth2 without the admin scope": ({"auth": "oauth2"}, {}),
+    "cloud, stream maps filter boards and fields": ({}, {"stream_maps": FILTERS}),
+    "data center, two projects, archived too": ({"flavour": "datacenter"},
+                                                {"projects": ["ENG", "OPS"], "include_archived_projects": True}),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_prefetch_asks_for_and_writes_what_the_sync_alone_would(variant, tmp_path):
+    site, overrides = VARIANTS[variant]
+    with JiraEmulator(seed=7, issues=60, projects=3, users=10, boards=5,
+                      flavour=site.get("flavour", "cloud")) as emulator:
+        if site.get("admin") is False:
+            emulator.site.revoke_admin()
+        seen = []
+        for prefetch in (True, False):
+            emulator.reset_log()
+            config = emulator.config(site.get("auth", "basic"), prefetch_small_streams=prefetch, **overrides)
+            run = run_tap(tmp_path / str(prefetch), config)
+            assert run.returncode == 0, run.stderr[-3000:]
+            seen.append(requests_and_records(emulator, run))
+    (asked, written, warnings), (asked_alone, written_alone, warnings_alone) = seen
+    assert asked == asked_alone
+    assert written == written_alone and any(written.values())
+    assert warnings == warnings_alone
+
+
 # ---- the walk and the sync, each (stream, context) read by one of them ----------------------
 
 
@@ -76,6 +128,13 @@ class Listing:
     prefetchable = selected = True
     has_selected_descendents = False
     partitions = None
+
+    class Unfiltered:
+        @staticmethod
+        def get_filter_result(record):
+            return True
+
+    stream_maps = [Unfiltered()]
 
     def __init__(self, name: str, pages: dict[str, list[dict[str, Any]]], children: list[Listing] | None = None,
                  refuse: set[str] | None = None) -> None:
@@ -90,9 +149,9 @@ class Listing:
         where = (context or {}).get("parent", "")
         with self.lock:
             self.read.append(where)
+        yield from self.pages.get(where, [])
         if where in self.refuse:
             raise JiraAPIError("Jira denied access (HTTP 403)", 403)
-        return self.pages.get(where, [])
 
     def post_process(self, row, context):
         return row
@@ -108,30 +167,53 @@ def wait_for(condition) -> None:
         time.sleep(0.01)
 
 
+def taken(prefetch, stream, context):
+    """The pages read ahead, once the walk has started on them."""
+    wait_for(lambda: (context or {}).get("parent", "") in stream.read)
+    found = prefetch.take(stream, context)
+    assert found is not None
+    return found.result(timeout=10)
+
+
 def test_a_context_the_sync_claimed_first_is_not_read_again_by_the_walk():
     child = Listing("child", {"a": [{"id": 1}], "b": [{"id": 2}]})
     root = Listing("root", {"": [{"id": "a"}, {"id": "b"}]}, [child])
     prefetch = Prefetch()
     assert prefetch.take(child, {"parent": "a"}) is None  # the sync got there first: it reads it itself
     prefetch.start([root])
-    taken = prefetch.take(root, None)
-    assert taken is not None and taken.result(timeout=10) == [{"id": "a"}, {"id": "b"}]
-    wait_for(lambda: "b" in child.read)
-    later = prefetch.take(child, {"parent": "b"})
-    assert later is not None and later.result(timeout=10) == [{"id": 2}]
+    assert taken(prefetch, root, None).rows == [{"id": "a"}, {"id": "b"}]
+    assert list(taken(prefetch, child, {"parent": "b"}).replay()) == [{"id": 2}]
     prefetch.stop()
     assert child.read == ["b"] and root.read == [""]
     assert prefetch.take(root, None) is None  # taken once: a second ask reads afresh
 
 
 def test_after_one_refusal_the_walk_reads_no_other_context_of_that_stream():
-    child = Listing("child", {}, refuse={"a", "b", "c"})
+    child = Listing("child", {"a": [{"id": 9}]}, refuse={"a", "b", "c"})
     root = Listing("root", {"": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}, [child])
     prefetch = Prefetch()
     prefetch.start([root])
-    assert prefetch.take(root, None).result(timeout=10)
-    refused = prefetch.take(child, {"parent": "a"})
+    taken(prefetch, root, None)
+    refused = taken(prefetch, child, {"parent": "a"}).replay()
+    assert next(refused) == {"id": 9}  # what came before the refusal, then the refusal, as a live read gives them
     with pytest.raises(JiraAPIError):
-        refused.result(timeout=10)  # raised where the sync takes it, as a live read would
+        next(refused)
+    time.sleep(0.2)
     prefetch.stop()
     assert child.read == ["a"]
+
+
+def test_the_walk_waits_while_too_many_rows_are_held(monkeypatch):
+    monkeypatch.setattr("tap_jira.prefetch.MAX_HELD_ROWS", 2)
+    monkeypatch.setattr("tap_jira.prefetch.PREFETCH_THREADS", 1)  # reads in flight may overshoot the bound
+    one = Listing("one", {"": [{"id": 1}, {"id": 2}]})
+    other = Listing("other", {"": [{"id": 3}, {"id": 4}]})
+    prefetch = Prefetch()
+    prefetch.start([one, other])
+    wait_for(lambda: one.read or other.read)
+    time.sleep(0.3)
+    read_first, waiting = (one, other) if one.read else (other, one)
+    assert waiting.read == []  # two rows held: no room until the sync takes them
+    assert len(taken(prefetch, read_first, None).rows) == 2
+    assert len(taken(prefetch, waiting, None).rows) == 2  # taken rows make room
+    prefetch.stop()

@@ -78,7 +78,7 @@ class JiraStream(FullTableVersions, LeanRecordOutput, RESTStream[Any]):
         if read_ahead is None:
             yield from self.read_pages(context)
         else:
-            yield from read_ahead.result()  # or raises what reading them raised
+            yield from read_ahead.result().replay()  # the rows, then any error that ended them
 
     def reads_pages_for(self, context: Context | None) -> bool:
         """Whether syncing this context requests pages (the prefetch asks before reading ahead)."""
@@ -116,18 +116,22 @@ class KeyedByDeployment(JiraStream):
     def _expected_keys(self) -> tuple[str, ...]:
         return self.cloud_keys if self.site.cloud else self.datacenter_keys
 
-    @override
-    def reads_pages_for(self, context: Context | None) -> bool:
-        return tuple(self.primary_keys or ()) == self._expected_keys and super().reads_pages_for(context)
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def check_keys(self) -> None:
+        """Refuses a catalog keyed for the other kind of Jira (before the run, and before reading)."""
         expected = self._expected_keys
         if tuple(self.primary_keys or ()) != expected:
             raise ConfigError(
                 f"{self.name} are keyed by {' + '.join(f'`{k}`' for k in expected)} on this Jira but the catalog "
                 f"keys them by {', '.join(self.primary_keys) or 'nothing'}: set config key `deployment_type` to "
                 f"{'cloud' if self.site.cloud else 'datacenter'} and run discovery again")
+
+    @override
+    def reads_pages_for(self, context: Context | None) -> bool:
+        return tuple(self.primary_keys or ()) == self._expected_keys and super().reads_pages_for(context)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self.check_keys()
         yield from super().get_records(context)
 
 
