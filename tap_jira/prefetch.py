@@ -11,9 +11,10 @@ the waiting moves.
 
 Each (stream, context) is read once, by the walk or by the sync, never both: the sync
 claims what the walk has not started, and the walk skips what was claimed.  Streams
-opt in (`JiraStream.prefetchable`); those whose one context can be huge (users, group
-members, board issues) stay out, and the walk pauses while `MAX_HELD_ROWS` rows wait
-for the sync.  No library prefetches a Singer stream tree, so this is written here.
+opt in (`JiraStream.prefetchable`).  Memory is bounded: at most `MAX_HELD_ROWS` rows
+wait for the sync; a context that would pass it is read up to there and its page loop
+left where it stopped, for the sync to go on with; and the walk pauses until the sync
+takes rows.  No library prefetches a Singer stream tree, so this is written here.
 """
 
 from __future__ import annotations
@@ -43,14 +44,17 @@ Context = Mapping[str, Any] | None
 
 @dataclass
 class Read:
-    """One context's pages: the rows, and the error that ended them early, as the sync
-    would have met them (rows first, then the error)."""
+    """One context's pages as the sync would have met them: the rows read ahead, then the
+    rest of the page loop when the walk left it for room, or the error that ended them."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
+    rest: Iterator[dict[str, Any]] | None = None
     error: Exception | None = None
 
     def replay(self) -> Iterator[dict[str, Any]]:
         yield from self.rows
+        if self.rest is not None:
+            yield from self.rest  # the same page loop, on the sync's thread from here on
         if self.error is not None:
             raise self.error
 
@@ -127,16 +131,21 @@ class Prefetch:
                 continue
 
     def _walk(self, stream: JiraStream, context: Context) -> None:
-        read = self._claim(stream, context)
-        if read is None:
+        claimed = self._claim(stream, context)
+        if claimed is None:
             return
+        read, room = claimed
         pages = Read()
+        source = iter(stream.read_pages(context))
         try:
-            for row in stream.read_pages(context):
+            for row in source:
                 pages.rows.append(row)
                 if self._stopped:
                     read.set_result(Read(error=RuntimeError("the run is over")))  # no one waits for it
                     raise _Stopped
+                if len(pages.rows) >= room:
+                    pages.rest = source
+                    break
         except _Stopped:
             raise
         except Exception as error:  # noqa: BLE001 - raised again where the sync takes it
@@ -151,9 +160,9 @@ class Prefetch:
         for child, contexts in below:
             self._walk_child(child, contexts)
 
-    def _claim(self, stream: JiraStream, context: Context) -> Future[Read] | None:
-        """A future for this context's pages, once the rows held leave room; None when the
-        sync has it or would not read it."""
+    def _claim(self, stream: JiraStream, context: Context) -> tuple[Future[Read], int] | None:
+        """A future for this context's pages and the rows it may hold, once the rows held
+        leave room; None when the sync has it or would not read it."""
         key = _key(stream, context)
         with self._lock:
             while self._held >= MAX_HELD_ROWS and not self._stopped and key not in self._owned:
@@ -164,7 +173,7 @@ class Prefetch:
             read: Future[Read] = Future()
             self._owned.add(key)
             self._read[key] = read
-            return read
+            return read, MAX_HELD_ROWS - self._held
 
     def _children_of(self, stream: JiraStream, context: Context,
                      rows: list[dict[str, Any]]) -> list[tuple[JiraStream, list[Context]]]:

@@ -217,3 +217,25 @@ def test_the_walk_waits_while_too_many_rows_are_held(monkeypatch):
     assert len(taken(prefetch, read_first, None).rows) == 2
     assert len(taken(prefetch, waiting, None).rows) == 2  # taken rows make room
     prefetch.stop()
+
+
+def test_a_context_bigger_than_the_room_left_is_finished_by_the_sync(monkeypatch):
+    monkeypatch.setattr("tap_jira.prefetch.MAX_HELD_ROWS", 3)
+    rows = [{"id": n} for n in range(7)]
+    readers: list[str] = []
+
+    class Huge(Listing):
+        def read_pages(self, context):
+            for row in super().read_pages(context):
+                readers.append(threading.current_thread().name)
+                yield row
+
+    huge = Huge("huge", {"": rows})
+    prefetch = Prefetch()
+    prefetch.start([huge])
+    wait_for(lambda: len(readers) >= 3)
+    time.sleep(0.2)
+    assert len(readers) == 3  # the room, then the walk leaves the page loop where it is
+    assert list(taken(prefetch, huge, None).replay()) == rows  # every row once, in order
+    assert readers[3:] == [threading.current_thread().name] * 4 and huge.read == [""]  # one page loop
+    prefetch.stop()

@@ -75,7 +75,6 @@ class GroupMembersStream(SkippedWhenRefused, ItemsMayVanish, KeyedByDeployment, 
     path = "/group/member"
     parent_stream_type = GroupsStream
     state_partitioning_keys = ()
-    prefetchable = False  # one group may have hundreds of thousands of members: too much to hold
     needs = "Browse users and groups"
     cloud_keys, datacenter_keys = ("groupId", "accountId"), ("groupName", "key")
 

@@ -124,6 +124,7 @@ USERS_PAGE_CAP = 1000  # documented maximum of /users/search and /user/search
 class UsersStream(KeyedByDeployment):
     name = "users"
     records_jsonpath = "$[*]"
+    prefetchable = True
     cloud_keys, datacenter_keys = ("accountId",), ("key",)  # Data Center users have no accountId
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
