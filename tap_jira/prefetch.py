@@ -1,4 +1,4 @@
-"""Read the small streams' pages on background threads while issues are searched.
+"""Read the other streams' pages on background threads while issues are searched.
 
 The SDK syncs streams one after another, so every lookup, project, board and field
 request would wait for the whole issue search (at 100 ms a response, about 80 serial

@@ -221,9 +221,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.BooleanType,
         default=True,
         title="Read small streams beside the issues",
-        description="Read the pages of the lookups, projects, boards, sprints and fields (and what is read "
-        "through them) on background threads while the issues are searched, and write them after the issues. "
-        "false: read each when the sync reaches it, after the issues.",
+        description="Read the pages of the other streams (lookups, projects, boards, sprints, fields, groups, "
+        "users and what is read through them) on background threads while the issues are searched, and write "
+        "them after the issues. false: read each when the sync reaches it, after the issues.",
     ),
     th.Property(
         "log_metrics",

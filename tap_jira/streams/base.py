@@ -30,8 +30,8 @@ class JiraStream(FullTableVersions, LeanRecordOutput, RESTStream[Any]):
     """A Jira stream: Cloud REST v3 or Server/Data Center REST v2, whichever `site` says."""
 
     schema = StreamSchema(SCHEMAS)
-    # Read at the start of the run, beside the issue search (prefetch.py): small streams
-    # whose `post_process` and `generate_child_contexts` have no side effects.
+    # Read at the start of the run, beside the issue search (prefetch.py): streams whose
+    # `post_process` and `generate_child_contexts` have no side effects.
     prefetchable = False
 
     def __init__(self, tap: Tap, run: RunContext) -> None:
