@@ -12,13 +12,14 @@ the waiting moves.
 Each (stream, context) is read once, by the walk or by the sync, never both: the sync
 claims what the walk has not started, and the walk skips what was claimed.  Streams
 opt in (`JiraStream.prefetchable`).  Memory is bounded: at most `MAX_HELD_ROWS` rows
-wait for the sync; a context that would pass it is read up to there and its page loop
-left where it stopped, for the sync to go on with; and the walk pauses until the sync
-takes rows.  No library prefetches a Singer stream tree, so this is written here.
+wait for the sync; a context is read ahead up to its share (`MAX_CONTEXT_ROWS`) and its
+page loop left where it stopped, for the sync to go on with; and the walk pauses until
+the sync takes rows.  No library prefetches a Singer stream tree, so this is written here.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -31,12 +32,16 @@ from singer_sdk import Stream
 
 from .streams.base import JiraStream, is_refusal
 
+logger = logging.getLogger(__name__)
+
 # Pages read at once, beside the issue search's own `max_workers` bulk fetches; the
 # pacer still bounds the rate of all of them.
 PREFETCH_THREADS = 4
 # Rows read ahead and not yet taken by the sync (a few KiB each): past this, the walk
-# waits, and what it has not started the sync reads itself.
+# waits, and what it has not started the sync reads itself.  Each read in flight holds
+# room for its share, so the threads together never pass the bound.
 MAX_HELD_ROWS = 20_000
+MAX_CONTEXT_ROWS = MAX_HELD_ROWS // PREFETCH_THREADS
 
 Key = tuple[str, str]
 Context = Mapping[str, Any] | None
@@ -118,6 +123,15 @@ class Prefetch:
             found.add_done_callback(self._release)
         return found
 
+    def discard(self, stream: JiraStream) -> None:
+        """The sync refused the stream (see `is_refusal`) and reads no more of it: what was
+        read ahead of it is dropped, and nothing more is read."""
+        with self._lock:
+            self._refused.add(stream.name)
+            dropped = [self._read.pop(key) for key in [key for key in self._read if key[0] == stream.name]]
+        for read in dropped:
+            read.add_done_callback(self._release)
+
     def _release(self, taken: Future[Read]) -> None:
         with self._lock:
             self._held -= len(taken.result().rows)
@@ -129,6 +143,8 @@ class Prefetch:
                 task()
             except _Stopped:
                 continue
+            except Exception as error:  # noqa: BLE001 - the sync meets it again when it reads that stream live
+                logger.debug("Reading ahead stopped in a stream tree: %s", error)
 
     def _walk(self, stream: JiraStream, context: Context) -> None:
         claimed = self._claim(stream, context)
@@ -141,6 +157,8 @@ class Prefetch:
             for row in source:
                 pages.rows.append(row)
                 if self._stopped:
+                    with self._lock:
+                        self._held -= room
                     read.set_result(Read(error=RuntimeError("the run is over")))  # no one waits for it
                     raise _Stopped
                 if len(pages.rows) >= room:
@@ -152,10 +170,14 @@ class Prefetch:
             pages.error = error
             if is_refusal(error):
                 self._refused.add(stream.name)  # the sync skips its other contexts after one refusal
-        # The children's contexts are known before the rows are handed over: the sync may change them.
-        below = self._children_of(stream, context, pages.rows)
+        try:
+            # The children's contexts are known before the rows are handed over: the sync may change them.
+            below = self._children_of(stream, context, pages.rows)
+        except Exception:  # noqa: BLE001 - the sync meets it on its own copy, and reads the children itself
+            below = []
         with self._lock:
-            self._held += len(pages.rows)
+            self._held += len(pages.rows) - room  # the rows read, in place of the room held for them
+            self._lock.notify_all()
         read.set_result(pages)
         for child, contexts in below:
             self._walk_child(child, contexts)
@@ -173,7 +195,9 @@ class Prefetch:
             read: Future[Read] = Future()
             self._owned.add(key)
             self._read[key] = read
-            return read, MAX_HELD_ROWS - self._held
+            room = min(MAX_HELD_ROWS - self._held, MAX_CONTEXT_ROWS)
+            self._held += room
+            return read, room
 
     def _children_of(self, stream: JiraStream, context: Context,
                      rows: list[dict[str, Any]]) -> list[tuple[JiraStream, list[Context]]]:
@@ -192,6 +216,8 @@ class Prefetch:
     def _walk_child(self, child: JiraStream, contexts: list[Context]) -> None:
         """A child stream's first context, across the whole walk, is read before its others
         (on any thread): after a refusal of the first, the sync reads no more of it."""
+        if not contexts:
+            return
         with self._lock:
             probe = self._probes.get(child.name)
             first = probe is None
@@ -199,7 +225,7 @@ class Prefetch:
                 probe = self._probes[child.name] = threading.Event()
         assert probe is not None
         rest = contexts
-        if first and contexts:
+        if first:
             try:
                 self._walk(child, contexts[0])
             finally:
@@ -209,5 +235,7 @@ class Prefetch:
             self._tasks.put(partial(self._after, probe, child, context))
 
     def _after(self, probe: threading.Event, child: JiraStream, context: Context) -> None:
-        probe.wait()
+        while not probe.wait(1):
+            if self._stopped:
+                return
         self._walk(child, context)

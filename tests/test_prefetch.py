@@ -239,3 +239,48 @@ def test_a_context_bigger_than_the_room_left_is_finished_by_the_sync(monkeypatch
     assert list(taken(prefetch, huge, None).replay()) == rows  # every row once, in order
     assert readers[3:] == [threading.current_thread().name] * 4 and huge.read == [""]  # one page loop
     prefetch.stop()
+
+
+def test_a_parent_whose_records_cannot_be_post_processed_is_still_handed_over():
+    """The walk cannot know the children then (the sync meets the error itself): the rows
+    still reach the sync, and no child is read ahead."""
+
+    class Odd(Listing):
+        def post_process(self, row, context):
+            raise KeyError("fields")
+
+    child = Listing("child", {"a": [{"id": 1}]})
+    odd = Odd("odd", {"": [{"id": "a"}]}, [child])
+    prefetch = Prefetch()
+    prefetch.start([odd])
+    assert taken(prefetch, odd, None).rows == [{"id": "a"}]
+    time.sleep(0.2)
+    assert child.read == [] and prefetch.take(child, {"parent": "a"}) is None
+    prefetch.stop()
+
+
+def test_a_child_stream_is_read_ahead_when_its_first_parent_has_no_children(monkeypatch):
+    monkeypatch.setattr("tap_jira.prefetch.PREFETCH_THREADS", 1)  # `first` is walked first
+    class Picky(Listing):
+        def generate_child_contexts(self, record, context):
+            if record["id"] != "none":
+                yield {"parent": record["id"]}
+
+    child = Listing("child", {"a": [{"id": 1}], "b": [{"id": 2}]})
+    first = Picky("first", {"": [{"id": "none"}]}, [child])
+    second = Picky("second", {"": [{"id": "a"}, {"id": "b"}]}, [child])
+    prefetch = Prefetch()
+    prefetch.start([first, second])
+    assert taken(prefetch, child, {"parent": "b"}).rows == [{"id": 2}]  # no probe left waiting
+    prefetch.stop()
+
+
+def test_what_was_read_ahead_of_a_stream_the_sync_refused_is_dropped(monkeypatch):
+    monkeypatch.setattr("tap_jira.prefetch.PREFETCH_THREADS", 1)
+    stream = Listing("refused", {"": [{"id": 1}]})
+    prefetch = Prefetch()
+    prefetch.start([stream])
+    wait_for(lambda: stream.read)
+    prefetch.discard(stream)
+    assert prefetch.take(stream, None) is None  # dropped: a second context would not be read ahead either
+    prefetch.stop()

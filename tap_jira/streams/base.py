@@ -164,6 +164,7 @@ class SkippedWhenRefused(JiraStream):
             if not is_refusal(error):
                 raise
             self._refused = self.read_incomplete = True
+            self.run.prefetch.discard(self)
             below = [child.name for child in self.child_streams if child.selected]
             also = f" (and {', '.join(below)}, read through it)" if below else ""
             self.logger.warning("Skipping stream %s%s (it needs the %s permission): %s. The run goes on.",
