@@ -116,10 +116,14 @@ class KeyedByDeployment(JiraStream):
     def _expected_keys(self) -> tuple[str, ...]:
         return self.cloud_keys if self.site.cloud else self.datacenter_keys
 
+    @property
+    def _keyed_for_this_site(self) -> bool:
+        return tuple(self.primary_keys or ()) == self._expected_keys
+
     def check_keys(self) -> None:
         """Refuses a catalog keyed for the other kind of Jira (before the run, and before reading)."""
-        expected = self._expected_keys
-        if tuple(self.primary_keys or ()) != expected:
+        if not self._keyed_for_this_site:
+            expected = self._expected_keys
             raise ConfigError(
                 f"{self.name} are keyed by {' + '.join(f'`{k}`' for k in expected)} on this Jira but the catalog "
                 f"keys them by {', '.join(self.primary_keys) or 'nothing'}: set config key `deployment_type` to "
@@ -127,7 +131,7 @@ class KeyedByDeployment(JiraStream):
 
     @override
     def reads_pages_for(self, context: Context | None) -> bool:
-        return tuple(self.primary_keys or ()) == self._expected_keys and super().reads_pages_for(context)
+        return self._keyed_for_this_site and super().reads_pages_for(context)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
